@@ -1,0 +1,10 @@
+//! drsim: a deterministic discrete-event simulator of cross-datacenter
+//! disaster-recovery architectures. See ARCHITECTURE.md for the module map.
+
+pub mod cli;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod sim;

@@ -1,0 +1,5 @@
+//! Measurement: the per-run recorder, the per-run row, and the cross-run summary.
+
+pub mod recorder;
+pub mod row;
+pub mod summary;

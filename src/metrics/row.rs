@@ -1,0 +1,56 @@
+//! The per-run result row: the `runs.csv` contract (column names and meaning
+//! are documented in docs/metrics.md; scripts rely on them).
+
+use serde::Serialize;
+
+/// One Monte Carlo run. Empty (`None`) means "not applicable in this run", e.g.
+/// no RTO when the primary never failed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunRow {
+    pub run: u64,
+    pub seed: u64,
+    pub rto_s: Option<f64>,
+    pub rto_first_s: Option<f64>,
+    pub detection_s: Option<f64>,
+    pub rpo_s: f64,
+    pub lost_writes: u64,
+    pub replication_lag_p99_s: Option<f64>,
+    pub replication_lag_max_s: Option<f64>,
+    pub write_latency_p50_ms: Option<f64>,
+    pub write_latency_p99_ms: Option<f64>,
+    pub failovers: u32,
+    pub false_failovers: u32,
+    pub writes: u64,
+    pub writes_failed: u64,
+    pub availability: f64,
+    pub drain_wait_s: Option<f64>,
+    pub incident: u8,
+    pub recovered: u8,
+    pub events: u64,
+}
+
+impl RunRow {
+    /// The numeric metrics summarised across runs (everything but ids).
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 18] {
+        [
+            ("rto_s", self.rto_s),
+            ("rto_first_s", self.rto_first_s),
+            ("detection_s", self.detection_s),
+            ("rpo_s", Some(self.rpo_s)),
+            ("lost_writes", Some(self.lost_writes as f64)),
+            ("replication_lag_p99_s", self.replication_lag_p99_s),
+            ("replication_lag_max_s", self.replication_lag_max_s),
+            ("write_latency_p50_ms", self.write_latency_p50_ms),
+            ("write_latency_p99_ms", self.write_latency_p99_ms),
+            ("failovers", Some(self.failovers as f64)),
+            ("false_failovers", Some(self.false_failovers as f64)),
+            ("writes", Some(self.writes as f64)),
+            ("writes_failed", Some(self.writes_failed as f64)),
+            ("availability", Some(self.availability)),
+            ("drain_wait_s", self.drain_wait_s),
+            ("incident", Some(self.incident as f64)),
+            ("recovered", Some(self.recovered as f64)),
+            ("events", Some(self.events as f64)),
+        ]
+    }
+}

@@ -1,0 +1,198 @@
+//! The validated scenario: plain domain data with typed ids and integer
+//! durations. The engine only ever sees these types, never raw user input.
+
+pub mod dist;
+
+use crate::sim::time::SimDuration;
+pub use dist::Dist;
+
+/// Index of a datacenter in `Scenario::datacenters`.
+pub type SiteId = usize;
+/// Index of an undirected link in `Scenario::links`.
+pub type LinkId = usize;
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// SHA-256 of the file's bytes, so every output names exactly what ran.
+    pub content_hash: String,
+    pub horizon: SimDuration,
+    pub default_runs: u32,
+    pub default_seed: u64,
+    pub max_events: u64,
+    /// Seconds of one-way delay per km of great-circle distance, route inflation included.
+    pub delay_s_per_km: f64,
+    pub regions: Vec<String>,
+    pub datacenters: Vec<Datacenter>,
+    pub links: Vec<Link>,
+    /// `link_between[a][b]`: the link joining two datacenters (always present).
+    pub link_between: Vec<Vec<LinkId>>,
+    pub topology: Topology,
+    pub workload: Workload,
+    pub replication: Replication,
+    pub failover: Failover,
+    pub failures: Vec<FailureSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Datacenter {
+    pub name: String,
+    pub region: usize,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub a: SiteId,
+    pub b: SiteId,
+    /// One-way propagation delay (explicit or from great-circle distance).
+    pub latency: SimDuration,
+    /// Extra one-way delay per message, in seconds.
+    pub jitter: Option<Dist>,
+    /// Probability that one transmission attempt of a message is lost.
+    pub loss: f64,
+    /// Bits per second; `None` is unlimited.
+    pub bandwidth_bps: Option<f64>,
+    /// Wait before the first retransmission; doubles per attempt.
+    pub retransmit_timeout: SimDuration,
+    pub max_attempts: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub primary: SiteId,
+    /// Standbys in promotion-preference order.
+    pub standbys: Vec<SiteId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub writes_per_s: f64,
+    /// Write size in bytes.
+    pub write_size: Dist,
+    pub clients: Vec<ClientGroup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientGroup {
+    pub region: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Fraction of all writes issued by this group (shares sum to 1).
+    pub share: f64,
+    /// Number of distinct clients, each with its own DNS cache.
+    pub count: u32,
+    /// Round trip of the last mile, added to the distance-based round trip.
+    pub access_rtt: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicationMode {
+    /// Acknowledge after every standby confirms.
+    Sync,
+    /// Acknowledge after `acks` standbys confirm.
+    SemiSync { acks: u32 },
+    /// Acknowledge on commit at the primary.
+    Async,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shipping {
+    /// Each write is sent as it commits.
+    Continuous,
+    /// Writes are sent in one batch every interval.
+    Periodic { interval: SimDuration },
+}
+
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub mode: ReplicationMode,
+    pub shipping: Shipping,
+    pub ack_size_bytes: f64,
+}
+
+impl Replication {
+    /// How many standby confirmations a write needs before it is acknowledged.
+    pub fn acks_required(&self, n_standbys: usize) -> usize {
+        match self.mode {
+            ReplicationMode::Sync => n_standbys,
+            ReplicationMode::SemiSync { acks } => (acks as usize).min(n_standbys),
+            ReplicationMode::Async => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Failover {
+    /// `None` for automatic failover; the delay before an operator acts otherwise.
+    pub operator_delay: Option<Dist>,
+    pub monitor: SiteId,
+    pub health_check: HealthCheck,
+    /// Maximum wait for in-flight replication to land before promotion; `None`: no wait.
+    pub drain_timeout: Option<SimDuration>,
+    pub promotion: Dist,
+    pub dns: Dns,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct HealthCheck {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+    pub threshold: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dns {
+    pub ttl: SimDuration,
+    pub update_delay: Dist,
+    /// Fraction of clients that keep a stale entry past the TTL.
+    pub stale_client_fraction: f64,
+    pub stale_client_delay: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub struct FailureSpec {
+    pub kind: FailureKind,
+    /// When the failure starts, from the start of the run.
+    pub at: Dist,
+    /// How long it lasts; `None` is permanent.
+    pub duration: Option<Dist>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum FailureKind {
+    DatacenterOutage {
+        site: SiteId,
+    },
+    LinkDown {
+        link: LinkId,
+    },
+    LinkDegraded {
+        link: LinkId,
+        latency_multiplier: f64,
+        extra_loss: f64,
+    },
+}
+
+/// Great-circle distance in kilometres (haversine, mean Earth radius).
+pub fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const EARTH_RADIUS_KM: f64 = 6371.0;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virginia_to_ireland_is_about_5460_km() {
+        let d = great_circle_km(38.9, -77.4, 53.3, -6.3);
+        assert!((d - 5460.0).abs() < 100.0, "{d}");
+    }
+}

@@ -1,0 +1,72 @@
+//! The human-readable summary printed after a study.
+
+use std::fmt::Write;
+
+use crate::metrics::summary::MetricSummary;
+
+/// Metrics shown on the terminal, with the label a reader expects.
+const SHOWN: [(&str, &str); 12] = [
+    ("rto_s", "RTO, all clients (s)"),
+    ("rto_first_s", "RTO, first client (s)"),
+    ("detection_s", "detection (s)"),
+    ("drain_wait_s", "drain wait (s)"),
+    ("rpo_s", "RPO window (s)"),
+    ("lost_writes", "lost writes"),
+    ("replication_lag_p99_s", "replication lag p99 (s)"),
+    ("replication_lag_max_s", "replication lag max (s)"),
+    ("write_latency_p50_ms", "write latency p50 (ms)"),
+    ("write_latency_p99_ms", "write latency p99 (ms)"),
+    ("availability", "write availability"),
+    ("false_failovers", "false failovers"),
+];
+
+fn num(x: Option<f64>) -> String {
+    match x {
+        None => "-".to_string(),
+        Some(v) if v == 0.0 => "0".to_string(),
+        Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
+        Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+pub fn render(summary: &[MetricSummary], runs: u64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<26} {:>5} {:>10} {:>23} {:>10} {:>10} {:>10} {:>10}",
+        "metric", "n", "mean", "95% CI of mean", "p50", "p90", "p99", "max"
+    );
+    for (key, label) in SHOWN {
+        let Some(m) = summary.iter().find(|m| m.metric == key) else {
+            continue;
+        };
+        let ci = match (m.ci95_low, m.ci95_high) {
+            (Some(lo), Some(hi)) => format!("[{}, {}]", num(Some(lo)), num(Some(hi))),
+            _ => "-".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<26} {:>5} {:>10} {:>23} {:>10} {:>10} {:>10} {:>10}",
+            label,
+            m.n,
+            num(m.mean),
+            ci,
+            num(m.p50),
+            num(m.p90),
+            num(m.p99),
+            num(m.max)
+        );
+    }
+    if let Some(m) = summary.iter().find(|m| m.metric == "rto_s") {
+        if (m.n as u64) < runs {
+            let _ = writeln!(
+                out,
+                "RTO applies to {} of {runs} runs (the others had no primary outage, or it was still open at the horizon).",
+                m.n
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,91 @@
+//! Monte Carlo: many independent runs of one scenario on a rayon pool. Run i's
+//! seed comes from (master seed, i) only; results are collected in run order.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::metrics::row::RunRow;
+use crate::model::Scenario;
+use crate::sim::{RunError, rng::run_seed, simulate};
+
+/// A run that could not finish, with what it takes to reproduce it.
+#[derive(Debug)]
+pub struct RunFailure {
+    pub run: u64,
+    pub seed: u64,
+    pub error: RunError,
+}
+
+impl std::fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {} (seed {}) failed: {}",
+            self.run, self.seed, self.error
+        )
+    }
+}
+
+impl std::error::Error for RunFailure {}
+
+/// Runs `runs` simulations; `on_done` is called once per finished run (from any
+/// thread, in any order) for progress reporting only.
+pub fn monte_carlo(
+    scenario: &Scenario,
+    runs: u64,
+    master_seed: u64,
+    threads: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunRow>, RunFailure> {
+    let work = || {
+        let stop = AtomicBool::new(false);
+        (0..runs)
+            .into_par_iter()
+            .map(|i| {
+                let seed = run_seed(master_seed, i);
+                if stop.load(Ordering::Relaxed) {
+                    return Err(RunFailure {
+                        run: i,
+                        seed,
+                        error: RunError::Cancelled,
+                    });
+                }
+                let r = simulate(scenario, i, seed).map_err(|error| RunFailure {
+                    run: i,
+                    seed,
+                    error,
+                });
+                if r.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                on_done();
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let results = if threads == 0 {
+        work()
+    } else {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        }
+    };
+    // Report the lowest-indexed real failure, never a cancellation.
+    let mut rows = Vec::with_capacity(results.len());
+    let mut first_cancel = None;
+    for r in results {
+        match r {
+            Ok(row) => rows.push(row),
+            Err(f) if matches!(f.error, RunError::Cancelled) => {
+                first_cancel = first_cancel.or(Some(f))
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    match first_cancel {
+        Some(f) => Err(f),
+        None => Ok(rows),
+    }
+}

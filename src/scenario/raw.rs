@@ -1,0 +1,235 @@
+//! The scenario file as written: serde types mirroring the TOML, with units still
+//! attached. Nothing here is trusted; `validate` turns it into a `model::Scenario`.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use super::units::{Bandwidth, Duration, Rate, Size};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub architecture: Architecture,
+    pub simulation: RawSimulation,
+    #[serde(default)]
+    pub network: RawNetwork,
+    pub datacenters: Vec<RawDatacenter>,
+    #[serde(default)]
+    pub links: Vec<RawLinkParams>,
+    pub topology: RawTopology,
+    pub workload: RawWorkload,
+    pub replication: RawReplication,
+    pub failover: RawFailover,
+    #[serde(default)]
+    pub failures: Vec<RawFailure>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    ActivePassive,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub duration: Duration,
+    pub runs: Option<u32>,
+    pub seed: Option<u64>,
+    pub max_events: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub fibre_us_per_km: Option<f64>,
+    pub route_inflation: Option<f64>,
+    #[serde(default)]
+    pub default_link: RawLinkParams,
+}
+
+/// Link parameters; every field optional so that `[[links]]` entries override
+/// only what they name on top of `network.default_link`.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawLinkParams {
+    /// The two datacenters a `[[links]]` entry joins; not allowed in `default_link`.
+    pub between: Option<Vec<String>>,
+    pub latency: Option<Duration>,
+    pub jitter: Option<DistSpec<Duration>>,
+    pub loss: Option<f64>,
+    pub bandwidth: Option<Bandwidth>,
+    pub retransmit_timeout: Option<Duration>,
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatacenter {
+    pub id: String,
+    pub region: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopology {
+    pub primary: String,
+    pub standbys: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub rate: Rate,
+    pub write_size: Option<DistSpec<Size>>,
+    pub clients: Vec<RawClientGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClientGroup {
+    pub region: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub share: Option<f64>,
+    pub count: Option<u32>,
+    pub access_rtt: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicationModeName {
+    Sync,
+    SemiSync,
+    Async,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShippingName {
+    Continuous,
+    Periodic,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplication {
+    pub mode: ReplicationModeName,
+    pub acks: Option<u32>,
+    pub shipping: Option<ShippingName>,
+    pub interval: Option<Duration>,
+    pub ack_size: Option<Size>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailoverModeName {
+    Automatic,
+    Manual,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailover {
+    pub mode: FailoverModeName,
+    pub operator_delay: Option<DistSpec<Duration>>,
+    pub monitor: Option<String>,
+    pub health_check: RawHealthCheck,
+    #[serde(default)]
+    pub drain: RawDrain,
+    pub promotion: Option<DistSpec<Duration>>,
+    pub dns: RawDns,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub threshold: u32,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrain {
+    pub wait: Option<bool>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDns {
+    pub ttl: Duration,
+    pub update_delay: Option<DistSpec<Duration>>,
+    pub stale_client_fraction: Option<f64>,
+    pub stale_client_delay: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RawFailure {
+    DatacenterOutage {
+        target: String,
+        at: DistSpec<Duration>,
+        duration: Option<DistSpec<Duration>>,
+    },
+    LinkDown {
+        link: Vec<String>,
+        at: DistSpec<Duration>,
+        duration: Option<DistSpec<Duration>>,
+    },
+    LinkDegraded {
+        link: Vec<String>,
+        at: DistSpec<Duration>,
+        duration: Option<DistSpec<Duration>>,
+        latency_multiplier: Option<f64>,
+        extra_loss: Option<f64>,
+    },
+}
+
+/// A random quantity: either a plain value ("30s") or a table naming a
+/// distribution ({ dist = "lognormal", median = "2ms", sigma = 0.5 }).
+#[derive(Debug, Clone)]
+pub enum DistSpec<Q> {
+    Constant(Q),
+    Table(DistTable<Q>),
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum DistTable<Q> {
+    Constant { value: Q },
+    Uniform { min: Q, max: Q },
+    Normal { mean: Q, sd: Q },
+    Lognormal { median: Q, sigma: f64 },
+    Pareto { scale: Q, shape: f64 },
+    Exponential { mean: Q },
+}
+
+impl<'de, Q: Deserialize<'de>> Deserialize<'de> for DistSpec<Q> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<Q>(std::marker::PhantomData<Q>);
+        impl<'de, Q: Deserialize<'de>> Visitor<'de> for V<Q> {
+            type Value = DistSpec<Q>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a value with a unit (\"30s\") or a distribution table such as \
+                     { dist = \"uniform\", min = \"10s\", max = \"60s\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Q::deserialize(de::value::StrDeserializer::<E>::new(s)).map(DistSpec::Constant)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                DistTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(DistSpec::Table)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}

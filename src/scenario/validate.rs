@@ -1,0 +1,761 @@
+//! Raw scenario -> validated `model::Scenario`. Every check that can fail on user
+//! input lives here and reports the field it concerns; the engine trusts the result.
+
+use crate::model::{
+    self, ClientGroup, Datacenter, Dist, Dns, Failover, FailureKind, FailureSpec, HealthCheck,
+    Link, Replication, ReplicationMode, Scenario, Shipping, SiteId, Topology, Workload,
+};
+use crate::sim::time::SimDuration;
+
+use super::error::{FieldPath, Problem};
+use super::raw::*;
+use super::units::{Duration, Size};
+
+/// Collects problems so that one pass reports everything wrong at once.
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    /// A duration that must be strictly positive.
+    fn positive(&mut self, path: FieldPath, d: Duration) -> SimDuration {
+        if d.0 <= 0.0 {
+            self.fail(path, format!("must be longer than zero, got {}s", d.0));
+        }
+        SimDuration::from_secs_f64(d.0)
+    }
+
+    fn non_negative(&mut self, path: FieldPath, d: Duration) -> SimDuration {
+        if d.0 < 0.0 {
+            self.fail(path, format!("must not be negative, got {}s", d.0));
+        }
+        SimDuration::from_secs_f64(d.0)
+    }
+
+    fn probability(&mut self, path: FieldPath, p: f64, max_exclusive: bool) -> f64 {
+        let ok = p.is_finite() && p >= 0.0 && if max_exclusive { p < 1.0 } else { p <= 1.0 };
+        if !ok {
+            let range = if max_exclusive { "[0, 1)" } else { "[0, 1]" };
+            self.fail(path, format!("must be a probability in {range}, got {p}"));
+        }
+        p
+    }
+
+    fn site(&mut self, path: FieldPath, name: &str, sites: &[Datacenter]) -> Option<SiteId> {
+        let found = sites.iter().position(|d| d.name == name);
+        if found.is_none() {
+            let known: Vec<&str> = sites.iter().map(|d| d.name.as_str()).collect();
+            self.fail(
+                path,
+                format!(
+                    "unknown datacenter \"{name}\"; known datacenters: {}",
+                    known.join(", ")
+                ),
+            );
+        }
+        found
+    }
+
+    /// A distribution over seconds, from durations in the file.
+    fn duration_dist(&mut self, path: FieldPath, spec: &DistSpec<Duration>) -> Dist {
+        self.dist(path, spec, |d| d.0, "s")
+    }
+
+    fn size_dist(&mut self, path: FieldPath, spec: &DistSpec<Size>) -> Dist {
+        self.dist(path, spec, |s| s.0, "B")
+    }
+
+    fn dist<Q: Copy>(
+        &mut self,
+        path: FieldPath,
+        spec: &DistSpec<Q>,
+        v: impl Fn(Q) -> f64,
+        unit: &str,
+    ) -> Dist {
+        let nonneg = |c: &mut Checker, field: &str, x: f64| {
+            if !(x.is_finite() && x >= 0.0) {
+                c.fail(
+                    path.key(field),
+                    format!("must not be negative, got {x}{unit}"),
+                );
+            }
+        };
+        let table = match spec {
+            DistSpec::Constant(q) => {
+                let x = v(*q);
+                if !(x.is_finite() && x >= 0.0) {
+                    self.fail(path.clone(), format!("must not be negative, got {x}{unit}"));
+                }
+                return Dist::Constant(x.max(0.0));
+            }
+            DistSpec::Table(t) => t,
+        };
+        let built = match table {
+            DistTable::Constant { value } => {
+                nonneg(self, "value", v(*value));
+                Ok(Dist::Constant(v(*value).max(0.0)))
+            }
+            DistTable::Uniform { min, max } => {
+                let (lo, hi) = (v(*min), v(*max));
+                nonneg(self, "min", lo);
+                if hi < lo {
+                    self.fail(
+                        path.key("max"),
+                        format!("must be at least min ({lo}{unit}), got {hi}{unit}"),
+                    );
+                }
+                Ok(Dist::Uniform {
+                    min: lo,
+                    max: hi.max(lo),
+                })
+            }
+            DistTable::Normal { mean, sd } => {
+                nonneg(self, "sd", v(*sd));
+                Dist::normal(v(*mean), v(*sd).max(0.0))
+            }
+            DistTable::Lognormal { median, sigma } => {
+                if !(*sigma >= 0.0 && sigma.is_finite()) {
+                    self.fail(
+                        path.key("sigma"),
+                        format!("must be a finite number >= 0, got {sigma}"),
+                    );
+                    return Dist::Constant(v(*median).max(0.0));
+                }
+                if v(*median) <= 0.0 {
+                    self.fail(path.key("median"), "must be greater than zero");
+                    return Dist::Constant(0.0);
+                }
+                Dist::lognormal(v(*median), *sigma)
+            }
+            DistTable::Pareto { scale, shape } => {
+                if !(*shape > 0.0 && shape.is_finite()) {
+                    self.fail(
+                        path.key("shape"),
+                        format!("must be a finite number > 0, got {shape}"),
+                    );
+                    return Dist::Constant(v(*scale).max(0.0));
+                }
+                if v(*scale) <= 0.0 {
+                    self.fail(path.key("scale"), "must be greater than zero");
+                    return Dist::Constant(0.0);
+                }
+                Dist::pareto(v(*scale), *shape)
+            }
+            DistTable::Exponential { mean } => {
+                if v(*mean) <= 0.0 {
+                    self.fail(path.key("mean"), "must be greater than zero");
+                    return Dist::Constant(0.0);
+                }
+                Dist::exponential(v(*mean))
+            }
+        };
+        built.unwrap_or_else(|msg| {
+            self.fail(path, msg);
+            Dist::Constant(0.0)
+        })
+    }
+}
+
+const DEFAULT_FIBRE_US_PER_KM: f64 = 5.0;
+const DEFAULT_ROUTE_INFLATION: f64 = 1.5;
+const DEFAULT_RETRANSMIT_TIMEOUT_S: f64 = 0.2;
+const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+const DEFAULT_CLIENTS_PER_GROUP: u32 = 100;
+const DEFAULT_ACCESS_RTT_S: f64 = 0.002;
+const DEFAULT_WRITE_SIZE_B: f64 = 1024.0;
+const DEFAULT_ACK_SIZE_B: f64 = 64.0;
+const DEFAULT_PROMOTION_S: f64 = 30.0;
+const DEFAULT_DRAIN_TIMEOUT_S: f64 = 300.0;
+const DEFAULT_STALE_CLIENT_DELAY_S: f64 = 600.0;
+const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+pub const DEFAULT_RUNS: u32 = 100;
+pub const DEFAULT_SEED: u64 = 1;
+
+pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec<Problem>> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    let root = FieldPath::root();
+
+    if raw.name.trim().is_empty() {
+        c.fail(root.key("name"), "must not be empty");
+    }
+    let Architecture::ActivePassive = raw.architecture;
+
+    let sim = root.key("simulation");
+    let horizon = c.positive(sim.key("duration"), raw.simulation.duration);
+    if raw.simulation.runs == Some(0) {
+        c.fail(sim.key("runs"), "must be at least 1");
+    }
+    if raw.simulation.max_events == Some(0) {
+        c.fail(sim.key("max_events"), "must be at least 1");
+    }
+
+    // Datacenters and regions.
+    let mut regions: Vec<String> = Vec::new();
+    let mut datacenters = Vec::new();
+    if raw.datacenters.is_empty() {
+        c.fail(
+            root.key("datacenters"),
+            "at least one [[datacenters]] entry is required",
+        );
+    }
+    for (i, d) in raw.datacenters.iter().enumerate() {
+        let p = root.key("datacenters").index(i);
+        if d.id.trim().is_empty() {
+            c.fail(p.key("id"), "must not be empty");
+        }
+        if raw.datacenters[..i].iter().any(|o| o.id == d.id) {
+            c.fail(p.key("id"), format!("duplicate datacenter id \"{}\"", d.id));
+        }
+        if !(-90.0..=90.0).contains(&d.lat) {
+            c.fail(
+                p.key("lat"),
+                format!("latitude must be in [-90, 90], got {}", d.lat),
+            );
+        }
+        if !(-180.0..=180.0).contains(&d.lon) {
+            c.fail(
+                p.key("lon"),
+                format!("longitude must be in [-180, 180], got {}", d.lon),
+            );
+        }
+        let region = match regions.iter().position(|r| *r == d.region) {
+            Some(r) => r,
+            None => {
+                regions.push(d.region.clone());
+                regions.len() - 1
+            }
+        };
+        datacenters.push(Datacenter {
+            name: d.id.clone(),
+            region,
+            lat: d.lat,
+            lon: d.lon,
+        });
+    }
+
+    // Network: every pair gets a link; [[links]] override the defaults per pair.
+    let net = root.key("network");
+    let fibre_us_per_km = raw
+        .network
+        .fibre_us_per_km
+        .unwrap_or(DEFAULT_FIBRE_US_PER_KM);
+    if !(fibre_us_per_km > 0.0 && fibre_us_per_km.is_finite()) {
+        c.fail(
+            net.key("fibre_us_per_km"),
+            format!("must be greater than zero, got {fibre_us_per_km}"),
+        );
+    }
+    let inflation = raw
+        .network
+        .route_inflation
+        .unwrap_or(DEFAULT_ROUTE_INFLATION);
+    if !(inflation >= 1.0 && inflation.is_finite()) {
+        c.fail(net.key("route_inflation"), format!("must be at least 1 (a route is never shorter than the great circle), got {inflation}"));
+    }
+    if raw.network.default_link.between.is_some() {
+        c.fail(
+            net.key("default_link").key("between"),
+            "default_link applies to every pair; name pairs in [[links]] instead",
+        );
+    }
+    let n = datacenters.len();
+    let mut overrides: Vec<Vec<Option<usize>>> = vec![vec![None; n]; n];
+    for (i, l) in raw.links.iter().enumerate() {
+        let p = root.key("links").index(i);
+        let Some(between) = &l.between else {
+            c.fail(p.clone(), "missing field `between`: name the two datacenters, e.g. between = [\"us-east-1\", \"eu-west-1\"]");
+            continue;
+        };
+        if between.len() != 2 {
+            c.fail(
+                p.key("between"),
+                format!("must name exactly two datacenters, got {}", between.len()),
+            );
+            continue;
+        }
+        let a = c.site(p.key("between").index(0), &between[0], &datacenters);
+        let b = c.site(p.key("between").index(1), &between[1], &datacenters);
+        if let (Some(a), Some(b)) = (a, b) {
+            if a == b {
+                c.fail(
+                    p.key("between"),
+                    "a link must join two different datacenters",
+                );
+            } else if overrides[a][b].is_some() {
+                c.fail(
+                    p.key("between"),
+                    format!(
+                        "a link between \"{}\" and \"{}\" is already defined",
+                        between[0], between[1]
+                    ),
+                );
+            } else {
+                overrides[a][b] = Some(i);
+                overrides[b][a] = Some(i);
+            }
+        }
+    }
+    let mut links = Vec::new();
+    let mut link_between = vec![vec![usize::MAX; n]; n];
+    for a in 0..n {
+        for b in a + 1..n {
+            let (params, path) = match overrides[a][b] {
+                Some(i) => (&raw.links[i], root.key("links").index(i)),
+                None => (&raw.network.default_link, net.key("default_link")),
+            };
+            let d = &raw.network.default_link;
+            let km = model::great_circle_km(
+                datacenters[a].lat,
+                datacenters[a].lon,
+                datacenters[b].lat,
+                datacenters[b].lon,
+            );
+            let latency = match params.latency.or(d.latency) {
+                Some(l) => c.non_negative(path.key("latency"), l),
+                None => SimDuration::from_secs_f64(km * inflation * fibre_us_per_km * 1e-6),
+            };
+            let jitter = params
+                .jitter
+                .as_ref()
+                .or(d.jitter.as_ref())
+                .map(|j| c.duration_dist(path.key("jitter"), j));
+            let loss = c.probability(
+                path.key("loss"),
+                params.loss.or(d.loss).unwrap_or(0.0),
+                true,
+            );
+            let bandwidth_bps = params.bandwidth.or(d.bandwidth).map(|b| {
+                if !(b.0 > 0.0 && b.0.is_finite()) {
+                    c.fail(
+                        path.key("bandwidth"),
+                        format!("must be greater than zero, got {} bps", b.0),
+                    );
+                }
+                b.0
+            });
+            let rto = params
+                .retransmit_timeout
+                .or(d.retransmit_timeout)
+                .unwrap_or(Duration(DEFAULT_RETRANSMIT_TIMEOUT_S));
+            let retransmit_timeout = c.positive(path.key("retransmit_timeout"), rto);
+            let max_attempts = params
+                .max_attempts
+                .or(d.max_attempts)
+                .unwrap_or(DEFAULT_MAX_ATTEMPTS);
+            if max_attempts == 0 {
+                c.fail(path.key("max_attempts"), "must be at least 1");
+            }
+            link_between[a][b] = links.len();
+            link_between[b][a] = links.len();
+            links.push(Link {
+                a,
+                b,
+                latency,
+                jitter,
+                loss,
+                bandwidth_bps,
+                retransmit_timeout,
+                max_attempts: max_attempts.max(1),
+            });
+        }
+    }
+
+    // Topology.
+    let topo = root.key("topology");
+    let primary = c.site(topo.key("primary"), &raw.topology.primary, &datacenters);
+    let mut standbys = Vec::new();
+    if raw.topology.standbys.is_empty() {
+        c.fail(
+            topo.key("standbys"),
+            "active-passive needs at least one standby datacenter",
+        );
+    }
+    for (i, s) in raw.topology.standbys.iter().enumerate() {
+        let p = topo.key("standbys").index(i);
+        if let Some(id) = c.site(p.clone(), s, &datacenters) {
+            if Some(id) == primary {
+                c.fail(
+                    p,
+                    format!("\"{s}\" is the primary; a standby must be another datacenter"),
+                );
+            } else if standbys.contains(&id) {
+                c.fail(p, format!("\"{s}\" is listed twice"));
+            } else {
+                standbys.push(id);
+            }
+        }
+    }
+
+    // Workload.
+    let wl = root.key("workload");
+    let rate = raw.workload.rate.0;
+    if !(rate > 0.0 && rate.is_finite()) {
+        c.fail(
+            wl.key("rate"),
+            format!("must be greater than zero, got {rate}/s"),
+        );
+    }
+    let write_size = match &raw.workload.write_size {
+        Some(spec) => c.size_dist(wl.key("write_size"), spec),
+        None => Dist::Constant(DEFAULT_WRITE_SIZE_B),
+    };
+    if raw.workload.clients.is_empty() {
+        c.fail(
+            wl.key("clients"),
+            "at least one [[workload.clients]] group is required",
+        );
+    }
+    let mut clients = Vec::new();
+    for (i, g) in raw.workload.clients.iter().enumerate() {
+        let p = wl.key("clients").index(i);
+        let (lat, lon) = match (g.lat, g.lon) {
+            (Some(lat), Some(lon)) => {
+                if !(-90.0..=90.0).contains(&lat) {
+                    c.fail(
+                        p.key("lat"),
+                        format!("latitude must be in [-90, 90], got {lat}"),
+                    );
+                }
+                if !(-180.0..=180.0).contains(&lon) {
+                    c.fail(
+                        p.key("lon"),
+                        format!("longitude must be in [-180, 180], got {lon}"),
+                    );
+                }
+                (lat, lon)
+            }
+            (None, None) => {
+                let in_region: Vec<&Datacenter> = datacenters
+                    .iter()
+                    .filter(|d| regions[d.region] == g.region)
+                    .collect();
+                if in_region.is_empty() {
+                    c.fail(p.key("region"), format!(
+                        "region \"{}\" has no datacenter, so its location is unknown; give lat and lon, or use one of: {}",
+                        g.region, regions.join(", ")));
+                    (0.0, 0.0)
+                } else {
+                    let k = in_region.len() as f64;
+                    (
+                        in_region.iter().map(|d| d.lat).sum::<f64>() / k,
+                        in_region.iter().map(|d| d.lon).sum::<f64>() / k,
+                    )
+                }
+            }
+            _ => {
+                c.fail(p.clone(), "give both lat and lon, or neither (the region's datacenters then locate the clients)");
+                (0.0, 0.0)
+            }
+        };
+        let share = g.share.unwrap_or(1.0);
+        if !(share >= 0.0 && share.is_finite()) {
+            c.fail(
+                p.key("share"),
+                format!("must be a non-negative weight, got {share}"),
+            );
+        }
+        let count = g.count.unwrap_or(DEFAULT_CLIENTS_PER_GROUP);
+        if count == 0 {
+            c.fail(p.key("count"), "must be at least 1");
+        }
+        let access_rtt = c.non_negative(
+            p.key("access_rtt"),
+            g.access_rtt.unwrap_or(Duration(DEFAULT_ACCESS_RTT_S)),
+        );
+        clients.push(ClientGroup {
+            region: g.region.clone(),
+            lat,
+            lon,
+            share: share.max(0.0),
+            count: count.max(1),
+            access_rtt,
+        });
+    }
+    let total_share: f64 = clients.iter().map(|g| g.share).sum();
+    if !clients.is_empty() && total_share <= 0.0 {
+        c.fail(
+            wl.key("clients"),
+            "the client shares are all zero; at least one group must issue writes",
+        );
+    } else {
+        for g in &mut clients {
+            g.share /= total_share;
+        }
+    }
+
+    // Replication.
+    let rp = root.key("replication");
+    let r = &raw.replication;
+    let mode = match r.mode {
+        ReplicationModeName::Sync => ReplicationMode::Sync,
+        ReplicationModeName::Async => ReplicationMode::Async,
+        ReplicationModeName::SemiSync => match r.acks {
+            Some(k) if k >= 1 && (k as usize) <= standbys.len().max(1) => {
+                ReplicationMode::SemiSync { acks: k }
+            }
+            Some(k) => {
+                c.fail(
+                    rp.key("acks"),
+                    format!(
+                        "must be between 1 and the number of standbys ({}), got {k}",
+                        standbys.len()
+                    ),
+                );
+                ReplicationMode::SemiSync { acks: 1 }
+            }
+            None => {
+                c.fail(
+                    rp.clone(),
+                    "mode = \"semi-sync\" needs `acks`: how many standbys must confirm a write",
+                );
+                ReplicationMode::SemiSync { acks: 1 }
+            }
+        },
+    };
+    if r.acks.is_some() && r.mode != ReplicationModeName::SemiSync {
+        c.fail(rp.key("acks"), "acks applies only to mode = \"semi-sync\"");
+    }
+    let shipping = match (r.mode, r.shipping.unwrap_or(ShippingName::Continuous)) {
+        (ReplicationModeName::Async, ShippingName::Periodic) => match r.interval {
+            Some(iv) => Shipping::Periodic {
+                interval: c.positive(rp.key("interval"), iv),
+            },
+            None => {
+                c.fail(
+                    rp.clone(),
+                    "shipping = \"periodic\" needs `interval`, e.g. interval = \"1s\"",
+                );
+                Shipping::Continuous
+            }
+        },
+        (_, ShippingName::Periodic) => {
+            c.fail(rp.key("shipping"), "periodic shipping applies only to mode = \"async\"; sync and semi-sync ship each write");
+            Shipping::Continuous
+        }
+        (_, ShippingName::Continuous) => {
+            if r.interval.is_some() {
+                c.fail(
+                    rp.key("interval"),
+                    "interval applies only to shipping = \"periodic\"",
+                );
+            }
+            Shipping::Continuous
+        }
+    };
+    let ack_size_bytes = r.ack_size.map_or(DEFAULT_ACK_SIZE_B, |s| s.0);
+
+    // Failover.
+    let fp = root.key("failover");
+    let f = &raw.failover;
+    let operator_delay = match (f.mode, &f.operator_delay) {
+        (FailoverModeName::Manual, Some(d)) => Some(c.duration_dist(fp.key("operator_delay"), d)),
+        (FailoverModeName::Manual, None) => {
+            c.fail(fp.clone(), "mode = \"manual\" needs `operator_delay`: how long an operator takes to act, e.g. \"10m\"");
+            None
+        }
+        (FailoverModeName::Automatic, Some(_)) => {
+            c.fail(
+                fp.key("operator_delay"),
+                "operator_delay applies only to mode = \"manual\"",
+            );
+            None
+        }
+        (FailoverModeName::Automatic, None) => None,
+    };
+    let monitor = match &f.monitor {
+        Some(m) => c.site(fp.key("monitor"), m, &datacenters),
+        None => standbys.first().copied(),
+    };
+    let hp = fp.key("health_check");
+    let interval = c.positive(hp.key("interval"), f.health_check.interval);
+    let timeout = c.positive(hp.key("timeout"), f.health_check.timeout);
+    if timeout > interval {
+        c.fail(
+            hp.key("timeout"),
+            "must not exceed the interval (one check at a time)",
+        );
+    }
+    if f.health_check.threshold == 0 {
+        c.fail(
+            hp.key("threshold"),
+            "must be at least 1 consecutive failed check",
+        );
+    }
+    let drain_timeout = match (f.drain.wait.unwrap_or(true), f.drain.timeout) {
+        (false, Some(_)) => {
+            c.fail(
+                fp.key("drain").key("timeout"),
+                "timeout applies only when wait = true",
+            );
+            None
+        }
+        (false, None) => None,
+        (true, t) => Some(c.positive(
+            fp.key("drain").key("timeout"),
+            t.unwrap_or(Duration(DEFAULT_DRAIN_TIMEOUT_S)),
+        )),
+    };
+    let promotion = match &f.promotion {
+        Some(d) => c.duration_dist(fp.key("promotion"), d),
+        None => Dist::Constant(DEFAULT_PROMOTION_S),
+    };
+    let dp = fp.key("dns");
+    let ttl = c.non_negative(dp.key("ttl"), f.dns.ttl);
+    let update_delay = match &f.dns.update_delay {
+        Some(d) => c.duration_dist(dp.key("update_delay"), d),
+        None => Dist::Constant(0.0),
+    };
+    let stale_client_fraction = c.probability(
+        dp.key("stale_client_fraction"),
+        f.dns.stale_client_fraction.unwrap_or(0.0),
+        false,
+    );
+    let stale_client_delay = c.non_negative(
+        dp.key("stale_client_delay"),
+        f.dns
+            .stale_client_delay
+            .unwrap_or(Duration(DEFAULT_STALE_CLIENT_DELAY_S)),
+    );
+
+    // Failures.
+    let mut failures = Vec::new();
+    for (i, fl) in raw.failures.iter().enumerate() {
+        let p = root.key("failures").index(i);
+        let link_of = |c: &mut Checker, pair: &Vec<String>| -> Option<usize> {
+            if pair.len() != 2 {
+                c.fail(
+                    p.key("link"),
+                    format!("must name exactly two datacenters, got {}", pair.len()),
+                );
+                return None;
+            }
+            let a = c.site(p.key("link").index(0), &pair[0], &datacenters)?;
+            let b = c.site(p.key("link").index(1), &pair[1], &datacenters)?;
+            if a == b {
+                c.fail(p.key("link"), "a link joins two different datacenters");
+                return None;
+            }
+            Some(link_between[a][b])
+        };
+        let (kind, at, duration) = match fl {
+            RawFailure::DatacenterOutage {
+                target,
+                at,
+                duration,
+            } => {
+                let site = c.site(p.key("target"), target, &datacenters);
+                (
+                    site.map(|site| FailureKind::DatacenterOutage { site }),
+                    at,
+                    duration,
+                )
+            }
+            RawFailure::LinkDown { link, at, duration } => (
+                link_of(&mut c, link).map(|link| FailureKind::LinkDown { link }),
+                at,
+                duration,
+            ),
+            RawFailure::LinkDegraded {
+                link,
+                at,
+                duration,
+                latency_multiplier,
+                extra_loss,
+            } => {
+                let m = latency_multiplier.unwrap_or(1.0);
+                if !(m >= 1.0 && m.is_finite()) {
+                    c.fail(
+                        p.key("latency_multiplier"),
+                        format!("must be at least 1, got {m}"),
+                    );
+                }
+                let x = c.probability(p.key("extra_loss"), extra_loss.unwrap_or(0.0), false);
+                if latency_multiplier.is_none() && extra_loss.is_none() {
+                    c.fail(
+                        p.clone(),
+                        "a link-degraded failure needs latency_multiplier and/or extra_loss",
+                    );
+                }
+                let kind = link_of(&mut c, link).map(|link| FailureKind::LinkDegraded {
+                    link,
+                    latency_multiplier: m,
+                    extra_loss: x,
+                });
+                (kind, at, duration)
+            }
+        };
+        let at = c.duration_dist(p.key("at"), at);
+        let duration = duration.as_ref().map(|d| {
+            let dist = c.duration_dist(p.key("duration"), d);
+            if dist.is_zero() {
+                c.fail(
+                    p.key("duration"),
+                    "must be longer than zero; omit it for a permanent failure",
+                );
+            }
+            dist
+        });
+        if let Some(kind) = kind {
+            failures.push(FailureSpec { kind, at, duration });
+        }
+    }
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let (Some(primary), Some(monitor)) = (primary, monitor) else {
+        return Err(vec![Problem::new(
+            root.key("topology"),
+            "topology is incomplete",
+        )]);
+    };
+    Ok(Scenario {
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        content_hash,
+        horizon,
+        default_runs: raw.simulation.runs.unwrap_or(DEFAULT_RUNS),
+        default_seed: raw.simulation.seed.unwrap_or(DEFAULT_SEED),
+        max_events: raw.simulation.max_events.unwrap_or(DEFAULT_MAX_EVENTS),
+        delay_s_per_km: fibre_us_per_km * 1e-6 * inflation,
+        regions,
+        datacenters,
+        links,
+        link_between,
+        topology: Topology { primary, standbys },
+        workload: Workload {
+            writes_per_s: rate,
+            write_size,
+            clients,
+        },
+        replication: Replication {
+            mode,
+            shipping,
+            ack_size_bytes,
+        },
+        failover: Failover {
+            operator_delay,
+            monitor,
+            health_check: HealthCheck {
+                interval,
+                timeout,
+                threshold: f.health_check.threshold,
+            },
+            drain_timeout,
+            promotion,
+            dns: Dns {
+                ttl,
+                update_delay,
+                stale_client_fraction,
+                stale_client_delay,
+            },
+        },
+        failures,
+    })
+}

@@ -1,0 +1,18 @@
+//! The discrete-event engine and the active-passive model it runs.
+//!
+//! Invariants: integer time only; events ordered by (time, insertion sequence);
+//! every random draw comes from a per-purpose stream seeded by the run seed; no
+//! I/O, no threads, no wall clock, no hash-map iteration.
+
+pub mod event;
+mod failover;
+mod faults;
+pub mod network;
+pub mod queue;
+mod replication;
+pub mod rng;
+pub mod time;
+mod workload;
+pub mod world;
+
+pub use world::{RunError, World, simulate};

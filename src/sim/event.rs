@@ -1,0 +1,84 @@
+//! The closed set of things that can happen in a run. Each variant is a small
+//! `Copy` fact; the engine dispatches on it with one exhaustive `match`.
+
+use super::time::SimTime;
+
+/// Index of a replication stream (one per standby datacenter of the current primary).
+pub type StreamId = u16;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Event {
+    /// A client issues a write (the Poisson arrival process).
+    WriteArrived,
+    /// Periodic async replication ships its batch.
+    ShipTick,
+    /// Writes up to `to` reach the stream's standby.
+    SegmentDelivered {
+        stream: StreamId,
+        epoch: u32,
+        to: u64,
+    },
+    /// The standby's confirmation of writes up to `to` reaches the primary.
+    AckDelivered {
+        stream: StreamId,
+        epoch: u32,
+        to: u64,
+    },
+    /// A stream whose message exhausted its retransmissions reconnects.
+    StreamReconnected {
+        stream: StreamId,
+        epoch: u32,
+    },
+    /// The monitor sends its next health check.
+    HealthCheckDue,
+    /// A health-check probe reaches the primary.
+    ProbeArrived {
+        sent: SimTime,
+    },
+    /// The monitor learns a check's outcome (reply, or timeout).
+    CheckCompleted {
+        ok: bool,
+    },
+    /// The operator begins a manual failover.
+    FailoverStarted {
+        failover: u32,
+    },
+    /// The drain wait gave up.
+    DrainTimedOut {
+        failover: u32,
+    },
+    /// The standby finished promotion and is the new primary.
+    PromotionDone {
+        failover: u32,
+    },
+    /// The DNS record now names the new primary.
+    DnsUpdated {
+        failover: u32,
+    },
+    /// The last client's cached DNS entry has expired.
+    AllClientsMoved {
+        failover: u32,
+    },
+    SiteFailed {
+        site: u16,
+    },
+    SiteRepaired {
+        site: u16,
+    },
+    LinkFailed {
+        link: u16,
+    },
+    LinkRepaired {
+        link: u16,
+    },
+    LinkDegraded {
+        link: u16,
+        failure: u16,
+    },
+    LinkRestored {
+        link: u16,
+        failure: u16,
+    },
+    /// The end of the simulated horizon.
+    HorizonReached,
+}

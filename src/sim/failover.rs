@@ -1,0 +1,282 @@
+//! Health checks and the active-passive failover chain: detect (k consecutive
+//! failed checks), [operator delay], fence the old primary, drain in-flight
+//! replication (bounded), promote, update DNS, clients follow as caches expire.
+
+use crate::metrics::recorder::Incident;
+use crate::model::SiteId;
+
+use super::event::Event;
+use super::time::{SimDuration, SimTime};
+use super::world::{Phase, World};
+
+impl World<'_> {
+    pub(super) fn start_health_checks(&mut self) {
+        let interval = self.scenario.failover.health_check.interval;
+        self.schedule_in(interval, Event::HealthCheckDue);
+    }
+
+    pub(super) fn on_health_check_due(&mut self) {
+        let hc = self.scenario.failover.health_check;
+        self.schedule_in(hc.interval, Event::HealthCheckDue);
+        let monitor = self.scenario.failover.monitor;
+        // A dead monitor checks nothing; a manager mid-failover is busy.
+        if !self.sites[monitor].is_up() || self.failover.phase != Phase::Watching {
+            return;
+        }
+        if monitor == self.primary {
+            let ok = self.primary_serving();
+            self.schedule_in(SimDuration::ZERO, Event::CheckCompleted { ok });
+            return;
+        }
+        let link = self.scenario.link_between[monitor][self.primary];
+        let spec = &self.scenario.links[link];
+        match self
+            .network
+            .datagram_delay(spec, link, &mut self.rng.network)
+        {
+            Some(d) if d < hc.timeout => {
+                self.schedule_in(d, Event::ProbeArrived { sent: self.now })
+            }
+            _ => self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false }),
+        }
+    }
+
+    pub(super) fn on_probe_arrived(&mut self, sent: SimTime) {
+        let timeout = self.scenario.failover.health_check.timeout;
+        let deadline = sent + timeout;
+        if !self.primary_serving() {
+            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            return;
+        }
+        let link = self.scenario.link_between[self.scenario.failover.monitor][self.primary];
+        let spec = &self.scenario.links[link];
+        match self
+            .network
+            .datagram_delay(spec, link, &mut self.rng.network)
+        {
+            Some(d) if self.now + d <= deadline => {
+                self.schedule_in(d, Event::CheckCompleted { ok: true })
+            }
+            _ => self.schedule(deadline, Event::CheckCompleted { ok: false }),
+        }
+    }
+
+    pub(super) fn on_check_completed(&mut self, ok: bool) {
+        if self.failover.phase != Phase::Watching {
+            return;
+        }
+        if ok {
+            self.failover.consecutive_failures = 0;
+            return;
+        }
+        self.failover.consecutive_failures += 1;
+        if self.failover.consecutive_failures >= self.scenario.failover.health_check.threshold {
+            self.on_primary_declared_down();
+        }
+    }
+
+    fn on_primary_declared_down(&mut self) {
+        let now = self.now;
+        self.failover.consecutive_failures = 0;
+        self.failover.id += 1;
+        self.failover.false_alarm = self.sites[self.primary].is_up();
+        if let Some(inc) = self.open_incident_mut() {
+            inc.detected.get_or_insert(now);
+        }
+        match &self.scenario.failover.operator_delay {
+            Some(delay) => {
+                let d = delay.sample_duration(&mut self.rng.failover);
+                self.failover.phase = Phase::AwaitingOperator;
+                self.schedule_in(
+                    d,
+                    Event::FailoverStarted {
+                        failover: self.failover.id,
+                    },
+                );
+            }
+            None => self.begin_failover(),
+        }
+    }
+
+    pub(super) fn on_failover_started(&mut self, id: u32) {
+        if id == self.failover.id && self.failover.phase == Phase::AwaitingOperator {
+            self.begin_failover();
+        }
+    }
+
+    /// The standby to promote: up, most up to date, then by preference order.
+    fn choose_target(&self) -> Option<SiteId> {
+        let mut best: Option<SiteId> = None;
+        for s in &self.streams {
+            let d = s.dest;
+            if !self.sites[d].is_up() || self.sites[d].fenced {
+                continue;
+            }
+            if best.is_none_or(|b| self.sites[d].applied > self.sites[b].applied) {
+                best = Some(d);
+            }
+        }
+        best
+    }
+
+    /// Fences the old primary, then drains (bounded) or promotes at once.
+    fn begin_failover(&mut self) {
+        let Some(target) = self.choose_target() else {
+            // Nothing to promote: keep watching; the chain retries after the
+            // next `threshold` failed checks.
+            self.failover.phase = Phase::Watching;
+            return;
+        };
+        let old = self.primary;
+        if self.primary_serving() {
+            // "Stop the old primary": a live one flushes what it has not shipped.
+            self.ship_backlog();
+        }
+        self.sites[old].fenced = true;
+        self.failover.primary_stopped.get_or_insert(self.now);
+        let Some(timeout) = self.scenario.failover.drain_timeout else {
+            return self.promote(target);
+        };
+        let in_flight = self
+            .streams
+            .iter()
+            .any(|s| s.dest == target && s.connected && self.sites[target].applied < s.shipped);
+        if !in_flight {
+            self.record_drain_wait(SimDuration::ZERO);
+            return self.promote(target);
+        }
+        self.failover.phase = Phase::Draining {
+            target,
+            since: self.now,
+        };
+        self.schedule_in(
+            timeout,
+            Event::DrainTimedOut {
+                failover: self.failover.id,
+            },
+        );
+    }
+
+    /// Called when the drain target has everything shipped to it.
+    pub(super) fn drain_complete(&mut self) {
+        if let Phase::Draining { target, since } = self.failover.phase {
+            self.record_drain_wait(self.now - since);
+            self.promote(target);
+        }
+    }
+
+    pub(super) fn on_drain_timed_out(&mut self, id: u32) {
+        if id == self.failover.id {
+            self.drain_complete();
+        }
+    }
+
+    fn record_drain_wait(&mut self, wait: SimDuration) {
+        if let Some(inc) = self.open_incident_mut() {
+            inc.drain_wait.get_or_insert(wait);
+        }
+    }
+
+    fn promote(&mut self, target: SiteId) {
+        self.failover.phase = Phase::Promoting { target };
+        let d = self
+            .scenario
+            .failover
+            .promotion
+            .sample_duration(&mut self.rng.failover);
+        self.schedule_in(
+            d,
+            Event::PromotionDone {
+                failover: self.failover.id,
+            },
+        );
+    }
+
+    pub(super) fn on_promotion_done(&mut self, id: u32) {
+        let Phase::Promoting { target } = self.failover.phase else {
+            return;
+        };
+        if id != self.failover.id {
+            return;
+        }
+        // Acknowledged writes the new primary does not have are lost.
+        let has = self.sites[target].applied;
+        let lost = self.log.acked.saturating_sub(has);
+        if lost > 0 {
+            self.metrics.lost_writes += lost;
+            let stopped = self.failover.primary_stopped.unwrap_or(self.now);
+            let window = stopped - self.sites[target].applied_commit;
+            self.metrics.rpo_max = self.metrics.rpo_max.max(window);
+        }
+        self.metrics.failovers += 1;
+        if self.failover.false_alarm {
+            self.metrics.false_failovers += 1;
+        }
+        // The new primary's log is its own history; writes beyond it are gone.
+        self.log.truncate(has);
+        let old = self.primary;
+        self.primary = target;
+        let standbys: Vec<SiteId> = self
+            .streams
+            .iter()
+            .map(|s| s.dest)
+            .filter(|&d| d != target && d != old && !self.sites[d].fenced)
+            .collect();
+        for &d in &standbys {
+            // A standby ahead of the new primary rolls back its extra writes.
+            if self.sites[d].applied > has {
+                self.sites[d].applied = has;
+                self.sites[d].applied_commit = self.sites[target].applied_commit;
+            }
+        }
+        self.streams = self.streams_from(target, &standbys);
+        for i in 0..self.streams.len() {
+            self.streams[i].connected = false;
+            self.reconnect_stream(i as u16);
+        }
+        self.failover.phase = Phase::Watching;
+        self.failover.primary_stopped = None;
+        let d = self
+            .scenario
+            .failover
+            .dns
+            .update_delay
+            .sample_duration(&mut self.rng.failover);
+        self.schedule_in(d, Event::DnsUpdated { failover: id });
+    }
+
+    pub(super) fn on_dns_updated(&mut self, id: u32) {
+        let target = self.primary;
+        let (first, last) = self.repoint_clients(target, self.now);
+        let target_up = self.sites[target].is_up();
+        if let Some(inc) = self.open_incident_mut() {
+            if inc.first_served.is_none() && target_up {
+                inc.first_served = Some(first);
+            }
+        }
+        self.schedule(last, Event::AllClientsMoved { failover: id });
+    }
+
+    pub(super) fn on_all_clients_moved(&mut self, _id: u32) {
+        if self.primary_serving()
+            && self
+                .clients
+                .states
+                .iter()
+                .all(|c| c.site_at(self.now) == self.primary)
+        {
+            let now = self.now;
+            if let Some(inc) = self.open_incident_mut() {
+                inc.recovered = Some(now);
+            }
+        }
+    }
+
+    /// The run's first incident while it is still unresolved.
+    pub(super) fn open_incident_mut(&mut self) -> Option<&mut Incident> {
+        self.metrics
+            .incident
+            .as_mut()
+            .filter(|i| i.recovered.is_none())
+    }
+}

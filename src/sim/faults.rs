@@ -1,0 +1,156 @@
+//! Injected failures: datacenter outages, link outages and link degradation,
+//! at fixed or random times, for fixed or random durations.
+
+use crate::metrics::recorder::Incident;
+use crate::model::{FailureKind, LinkId, SiteId};
+
+use super::event::{Event, StreamId};
+use super::network::Undelivered;
+use super::time::SimTime;
+use super::world::World;
+
+impl World<'_> {
+    /// Draws every failure's start and duration up front, in scenario order, so
+    /// that failure times do not depend on anything else in the run.
+    pub(super) fn schedule_failures(&mut self) {
+        let horizon = SimTime::ZERO + self.scenario.horizon;
+        for (i, f) in self.scenario.failures.iter().enumerate() {
+            let start = SimTime::ZERO + f.at.sample_duration(&mut self.rng.failures);
+            let end = f
+                .duration
+                .as_ref()
+                .map(|d| start + d.sample_duration(&mut self.rng.failures));
+            if start >= horizon {
+                continue;
+            }
+            let (begin, finish) = match f.kind {
+                FailureKind::DatacenterOutage { site } => (
+                    Event::SiteFailed { site: site as u16 },
+                    Event::SiteRepaired { site: site as u16 },
+                ),
+                FailureKind::LinkDown { link } => (
+                    Event::LinkFailed { link: link as u16 },
+                    Event::LinkRepaired { link: link as u16 },
+                ),
+                FailureKind::LinkDegraded { link, .. } => (
+                    Event::LinkDegraded {
+                        link: link as u16,
+                        failure: i as u16,
+                    },
+                    Event::LinkRestored {
+                        link: link as u16,
+                        failure: i as u16,
+                    },
+                ),
+            };
+            self.queue.push(start, begin);
+            if let Some(end) = end.filter(|&e| e < horizon) {
+                self.queue.push(end, finish);
+            }
+        }
+    }
+
+    pub(super) fn on_site_failed(&mut self, site: SiteId) {
+        let was_up = self.sites[site].is_up();
+        self.sites[site].outages += 1;
+        if !was_up {
+            return;
+        }
+        if site == self.primary && !self.sites[site].fenced {
+            // Writes on the wire still arrive; nothing new is shipped or acknowledged.
+            self.failover.primary_stopped.get_or_insert(self.now);
+            if self.metrics.incident.is_none() {
+                self.metrics.incident = Some(Incident {
+                    start: self.now,
+                    ..Incident::default()
+                });
+            }
+        }
+        for i in 0..self.streams.len() {
+            if self.streams[i].dest == site && self.streams[i].connected {
+                self.reset_stream(i as StreamId, Undelivered::LinkDown);
+            }
+        }
+    }
+
+    pub(super) fn on_site_repaired(&mut self, site: SiteId) {
+        let s = &mut self.sites[site];
+        s.outages = s.outages.saturating_sub(1);
+        if !s.is_up() {
+            return;
+        }
+        if site == self.primary && !self.sites[site].fenced {
+            // Back before any failover fenced it: service resumes at once, for
+            // every client (their DNS entries never changed).
+            self.failover.primary_stopped = None;
+            if self.failover.phase == super::world::Phase::AwaitingOperator {
+                self.failover.phase = super::world::Phase::Watching;
+                self.failover.id += 1;
+            }
+            let now = self.now;
+            if let Some(inc) = self.open_incident_mut() {
+                inc.first_served.get_or_insert(now);
+                inc.recovered = Some(now);
+            }
+            for i in 0..self.streams.len() {
+                self.reconnect_stream(i as StreamId);
+            }
+            self.ship_backlog_if_continuous();
+        } else {
+            for i in 0..self.streams.len() {
+                if self.streams[i].dest == site {
+                    self.reconnect_stream(i as StreamId);
+                }
+            }
+        }
+    }
+
+    fn ship_backlog_if_continuous(&mut self) {
+        if self.scenario.replication.shipping == crate::model::Shipping::Continuous {
+            self.ship_backlog();
+        }
+    }
+
+    fn streams_on(&self, link: LinkId) -> Vec<StreamId> {
+        (0..self.streams.len())
+            .filter(|&i| self.streams[i].link == link)
+            .map(|i| i as StreamId)
+            .collect()
+    }
+
+    pub(super) fn on_link_failed(&mut self, link: LinkId) {
+        self.network.fail(link);
+        for i in self.streams_on(link) {
+            if self.streams[i as usize].connected {
+                self.reset_stream(i, Undelivered::LinkDown);
+            }
+        }
+    }
+
+    pub(super) fn on_link_repaired(&mut self, link: LinkId) {
+        self.network.repair(link);
+        if self.network.links[link].is_up() {
+            for i in self.streams_on(link) {
+                self.reconnect_stream(i);
+            }
+        }
+    }
+
+    pub(super) fn on_link_degraded(&mut self, link: LinkId, failure: u16) {
+        if let FailureKind::LinkDegraded {
+            latency_multiplier,
+            extra_loss,
+            ..
+        } = self.scenario.failures[failure as usize].kind
+        {
+            let spec = &self.scenario.links[link];
+            self.network
+                .degrade(spec, link, failure, latency_multiplier, extra_loss);
+        }
+    }
+
+    pub(super) fn on_link_restored(&mut self, link: LinkId, failure: u16) {
+        let spec = &self.scenario.links[link];
+        self.network.restore(spec, link, failure);
+    }
+}

@@ -1,0 +1,336 @@
+//! The primary's write log and its replication streams to the standbys.
+//!
+//! Streams are in order (like a TCP connection): a standby applies a prefix of
+//! the log, so "what a site has" is one sequence number. A stream that loses its
+//! connection is reset (its messages in flight are void) and resends from the
+//! standby's applied position when it reconnects.
+
+use std::collections::VecDeque;
+
+use crate::model::{ReplicationMode, Shipping, SiteId};
+
+use super::event::{Event, StreamId};
+use super::network::Undelivered;
+use super::time::SimTime;
+use super::world::World;
+
+/// What the log keeps per write until every standby has it and its client is answered.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteRecord {
+    pub commit: SimTime,
+    pub size_bytes: u32,
+    /// Client group (for the client's round-trip time).
+    pub group: u16,
+}
+
+/// Writes committed at the primary, numbered from 1, kept from `base` on.
+pub struct Log {
+    base: u64,
+    records: VecDeque<WriteRecord>,
+    /// Highest committed sequence.
+    pub committed: u64,
+    /// Highest sequence acknowledged to its client (acknowledgement is in order).
+    pub acked: u64,
+}
+
+impl Log {
+    pub fn new() -> Log {
+        Log {
+            base: 1,
+            records: VecDeque::with_capacity(4096),
+            committed: 0,
+            acked: 0,
+        }
+    }
+
+    #[inline]
+    pub fn append(&mut self, r: WriteRecord) -> u64 {
+        self.records.push_back(r);
+        self.committed += 1;
+        self.committed
+    }
+
+    #[inline]
+    pub fn get(&self, seq: u64) -> &WriteRecord {
+        &self.records[(seq - self.base) as usize]
+    }
+
+    /// Drops records below `keep_from` (every reader is past them).
+    #[inline]
+    pub fn trim(&mut self, keep_from: u64) {
+        while self.base < keep_from && !self.records.is_empty() {
+            self.records.pop_front();
+            self.base += 1;
+        }
+    }
+
+    /// Discards writes after `last` (a new primary never had them).
+    pub fn truncate(&mut self, last: u64) {
+        if last < self.committed {
+            let keep = last.saturating_sub(self.base - 1) as usize;
+            self.records.truncate(keep);
+            self.committed = last;
+            self.acked = self.acked.min(last);
+        }
+    }
+
+    pub fn bytes(&self, from: u64, to: u64) -> f64 {
+        (from..=to).map(|s| self.get(s).size_bytes as f64).sum()
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Replication from the current primary to one standby.
+#[derive(Clone, Copy, Debug)]
+pub struct Stream {
+    pub dest: SiteId,
+    pub link: usize,
+    /// Bumped on reset; messages of older epochs are ignored on arrival.
+    pub epoch: u32,
+    pub connected: bool,
+    /// Highest sequence sent in the current epoch.
+    pub shipped: u64,
+    /// Highest sequence the standby has confirmed (sync and semi-sync).
+    pub acked: u64,
+}
+
+impl World<'_> {
+    pub(super) fn streams_from(&self, source: SiteId, standbys: &[SiteId]) -> Vec<Stream> {
+        standbys
+            .iter()
+            .filter(|&&d| d != source)
+            .map(|&dest| Stream {
+                dest,
+                link: self.scenario.link_between[source][dest],
+                epoch: 0,
+                connected: true,
+                shipped: self.sites[dest].applied,
+                acked: self.sites[dest].applied,
+            })
+            .collect()
+    }
+
+    pub(super) fn start_replication(&mut self) {
+        if let Shipping::Periodic { interval } = self.scenario.replication.shipping {
+            self.schedule_in(interval, Event::ShipTick);
+        }
+    }
+
+    /// A write committed at the primary: log it, ship it or wait for the batch,
+    /// and acknowledge it now if the mode does not wait for standbys.
+    #[inline]
+    pub(super) fn commit_write(&mut self, group: u16, size_bytes: f64) {
+        let seq = self.log.append(WriteRecord {
+            commit: self.now,
+            size_bytes: size_bytes as u32,
+            group,
+        });
+        let primary = self.primary;
+        self.sites[primary].applied = seq;
+        self.sites[primary].applied_commit = self.now;
+        if self.scenario.replication.mode == ReplicationMode::Async || self.streams.is_empty() {
+            self.log.acked = seq;
+            let rtt = self.clients.rtt[group as usize][primary];
+            self.metrics.record_write_latency(rtt);
+        }
+        if self.scenario.replication.shipping == Shipping::Continuous {
+            for i in 0..self.streams.len() {
+                if self.streams[i].connected {
+                    self.ship(i as StreamId, seq, size_bytes);
+                }
+            }
+        }
+        self.trim_log();
+    }
+
+    /// Sends writes `(shipped, to]` of stream `i` as one message of `bytes`.
+    pub(super) fn ship(&mut self, i: StreamId, to: u64, bytes: f64) {
+        let s = self.streams[i as usize];
+        let spec = &self.scenario.links[s.link];
+        match self.network.send_stream(
+            spec,
+            s.link,
+            self.primary,
+            self.now,
+            bytes,
+            &mut self.rng.network,
+        ) {
+            Ok(arrival) => {
+                self.streams[i as usize].shipped = to;
+                self.schedule(
+                    arrival,
+                    Event::SegmentDelivered {
+                        stream: i,
+                        epoch: s.epoch,
+                        to,
+                    },
+                );
+            }
+            Err(e) => self.reset_stream(i, e),
+        }
+    }
+
+    /// Ships everything committed but not yet sent on every connected stream.
+    pub(super) fn ship_backlog(&mut self) {
+        for i in 0..self.streams.len() {
+            let s = self.streams[i];
+            if s.connected && s.shipped < self.log.committed {
+                let bytes = self.log.bytes(s.shipped + 1, self.log.committed);
+                self.ship(i as StreamId, self.log.committed, bytes);
+            }
+        }
+    }
+
+    /// Voids a stream's messages in flight; it resumes from the standby's applied
+    /// position when it reconnects.
+    pub(super) fn reset_stream(&mut self, i: StreamId, why: Undelivered) {
+        let s = &mut self.streams[i as usize];
+        s.epoch = s.epoch.wrapping_add(1);
+        s.connected = false;
+        s.shipped = self.sites[s.dest].applied.min(self.log.committed);
+        let (link, epoch) = (s.link, s.epoch);
+        let spec = &self.scenario.links[link];
+        self.network.reset_order(spec, link, self.primary, self.now);
+        if let Undelivered::AttemptsExhausted { gave_up_after } = why {
+            // The sender notices the dead connection and reconnects.
+            let retry = gave_up_after + spec.retransmit_timeout;
+            self.schedule_in(retry, Event::StreamReconnected { stream: i, epoch });
+        }
+    }
+
+    /// Reconnects stream `i` if both ends and the link are up, and catches up.
+    pub(super) fn reconnect_stream(&mut self, i: StreamId) {
+        let s = self.streams[i as usize];
+        if s.connected
+            || !self.primary_serving()
+            || !self.sites[s.dest].is_up()
+            || !self.network.links[s.link].is_up()
+        {
+            return;
+        }
+        self.streams[i as usize].connected = true;
+        self.streams[i as usize].shipped = self.sites[s.dest].applied.min(self.log.committed);
+        let continuous = self.scenario.replication.shipping == Shipping::Continuous;
+        let s = self.streams[i as usize];
+        if continuous && s.shipped < self.log.committed {
+            let bytes = self.log.bytes(s.shipped + 1, self.log.committed);
+            self.ship(i, self.log.committed, bytes);
+        }
+    }
+
+    pub(super) fn on_stream_reconnected(&mut self, i: StreamId, epoch: u32) {
+        if self
+            .streams
+            .get(i as usize)
+            .is_some_and(|s| s.epoch == epoch)
+        {
+            self.reconnect_stream(i);
+        }
+    }
+
+    pub(super) fn on_ship_tick(&mut self) {
+        if let Shipping::Periodic { interval } = self.scenario.replication.shipping {
+            self.schedule_in(interval, Event::ShipTick);
+        }
+        if self.primary_serving() {
+            self.ship_backlog();
+        }
+    }
+
+    pub(super) fn on_segment_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
+        let Some(s) = self.streams.get(i as usize).copied() else {
+            return;
+        };
+        if s.epoch != epoch || !self.sites[s.dest].is_up() {
+            return;
+        }
+        let from = self.sites[s.dest].applied + 1;
+        for seq in from..=to {
+            let lag = self.now - self.log.get(seq).commit;
+            self.metrics.record_replication_lag(lag);
+        }
+        if to >= from {
+            self.sites[s.dest].applied = to;
+            self.sites[s.dest].applied_commit = self.log.get(to).commit;
+        }
+        if self.scenario.replication.mode != ReplicationMode::Async {
+            self.send_ack(i, to);
+        }
+        if let super::world::Phase::Draining { target, .. } = self.failover.phase {
+            if target == s.dest && self.sites[target].applied >= self.streams[i as usize].shipped {
+                self.drain_complete();
+            }
+        }
+        self.trim_log();
+    }
+
+    fn send_ack(&mut self, i: StreamId, to: u64) {
+        let s = self.streams[i as usize];
+        let spec = &self.scenario.links[s.link];
+        let bytes = self.scenario.replication.ack_size_bytes;
+        match self
+            .network
+            .send_stream(spec, s.link, s.dest, self.now, bytes, &mut self.rng.network)
+        {
+            Ok(arrival) => self.schedule(
+                arrival,
+                Event::AckDelivered {
+                    stream: i,
+                    epoch: s.epoch,
+                    to,
+                },
+            ),
+            Err(e) => self.reset_stream(i, e),
+        }
+    }
+
+    pub(super) fn on_ack_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
+        let Some(s) = self.streams.get(i as usize).copied() else {
+            return;
+        };
+        if s.epoch != epoch || !self.primary_serving() {
+            return;
+        }
+        self.streams[i as usize].acked = self.streams[i as usize].acked.max(to);
+        self.acknowledge_quorum();
+    }
+
+    /// Acknowledges, in order, every write that enough standbys have confirmed.
+    fn acknowledge_quorum(&mut self) {
+        let need = self.scenario.replication.acks_required(self.streams.len());
+        if need == 0 {
+            return;
+        }
+        // The need-th highest confirmation: every write up to it has `need` acks.
+        let mut acks: [u64; 16] = [0; 16];
+        let n = self.streams.len().min(16);
+        for (slot, s) in acks.iter_mut().zip(&self.streams) {
+            *slot = s.acked;
+        }
+        acks[..n].sort_unstable_by(|a, b| b.cmp(a));
+        let quorum = acks[need.min(n) - 1].min(self.log.committed);
+        let primary = self.primary;
+        while self.log.acked < quorum {
+            self.log.acked += 1;
+            let r = *self.log.get(self.log.acked);
+            let rtt = self.clients.rtt[r.group as usize][primary];
+            self.metrics
+                .record_write_latency((self.now - r.commit) + rtt);
+        }
+        self.trim_log();
+    }
+
+    #[inline]
+    fn trim_log(&mut self) {
+        let mut keep = self.log.acked + 1;
+        for s in &self.streams {
+            keep = keep.min(self.sites[s.dest].applied + 1);
+        }
+        self.log.trim(keep);
+    }
+}

@@ -1,0 +1,176 @@
+//! Clients and their writes: Poisson arrivals, each write from one client of a
+//! client group, sent to the datacenter its cached DNS entry names.
+
+use rand::RngExt;
+
+use crate::model::{Scenario, SiteId, great_circle_km};
+
+use super::event::Event;
+use super::rng::SimRng;
+use super::time::{SimDuration, SimTime};
+use super::world::World;
+
+/// One client's view of the DNS record: the site it used before the last update,
+/// the site after, and when its cached entry switches.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientState {
+    pub before: SiteId,
+    pub after: SiteId,
+    pub switch_at: SimTime,
+    /// Offset of this client's cache refreshes within one TTL period.
+    pub refresh_phase: SimDuration,
+    /// Keeps stale entries past the TTL.
+    pub stale: bool,
+}
+
+impl ClientState {
+    #[inline]
+    pub fn site_at(&self, now: SimTime) -> SiteId {
+        if now >= self.switch_at {
+            self.after
+        } else {
+            self.before
+        }
+    }
+}
+
+pub struct Clients {
+    pub states: Vec<ClientState>,
+    /// Cumulative write shares per group, for choosing a group.
+    cumulative_share: Vec<f64>,
+    /// Index of each group's first client in `states`.
+    first_client: Vec<u32>,
+    /// Round-trip time from each group to each datacenter.
+    pub rtt: Vec<Vec<SimDuration>>,
+}
+
+impl Clients {
+    pub fn new(s: &Scenario, rng: &mut SimRng) -> Clients {
+        let ttl = s.failover.dns.ttl;
+        let mut states = Vec::new();
+        let mut cumulative_share = Vec::new();
+        let mut first_client = Vec::new();
+        let mut acc = 0.0;
+        for g in &s.workload.clients {
+            acc += g.share;
+            cumulative_share.push(acc);
+            first_client.push(states.len() as u32);
+            for _ in 0..g.count {
+                let refresh_phase = SimDuration((rng.random::<f64>() * ttl.0 as f64) as u64);
+                let stale = s.failover.dns.stale_client_fraction > 0.0
+                    && rng.random::<f64>() < s.failover.dns.stale_client_fraction;
+                states.push(ClientState {
+                    before: s.topology.primary,
+                    after: s.topology.primary,
+                    switch_at: SimTime::ZERO,
+                    refresh_phase,
+                    stale,
+                });
+            }
+        }
+        let rtt = s
+            .workload
+            .clients
+            .iter()
+            .map(|g| {
+                s.datacenters
+                    .iter()
+                    .map(|d| {
+                        let km = great_circle_km(g.lat, g.lon, d.lat, d.lon);
+                        g.access_rtt + SimDuration::from_secs_f64(2.0 * km * s.delay_s_per_km)
+                    })
+                    .collect()
+            })
+            .collect();
+        Clients {
+            states,
+            cumulative_share,
+            first_client,
+            rtt,
+        }
+    }
+
+    /// Picks the client issuing the next write: (group, client index).
+    #[inline]
+    fn pick(&self, rng: &mut SimRng) -> (u16, u32) {
+        let u = rng.random::<f64>();
+        let last = self.cumulative_share.len() - 1;
+        let group = self
+            .cumulative_share
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(last);
+        let first = self.first_client[group];
+        let end = self
+            .first_client
+            .get(group + 1)
+            .copied()
+            .unwrap_or(self.states.len() as u32);
+        let n = end - first;
+        let client = first + if n > 1 { rng.random_range(0..n) } else { 0 };
+        (group as u16, client)
+    }
+}
+
+impl World<'_> {
+    pub(super) fn schedule_first_write(&mut self) {
+        let gap = self.next_write_gap();
+        self.schedule_in(gap, Event::WriteArrived);
+    }
+
+    #[inline]
+    fn next_write_gap(&mut self) -> SimDuration {
+        // Exponential inter-arrival by inversion: one uniform per write.
+        let u: f64 = self.rng.workload.random::<f64>();
+        SimDuration((-(1.0 - u).ln() * self.write_gap_mean_ns) as u64)
+    }
+
+    pub(super) fn on_write_arrived(&mut self) {
+        let gap = self.next_write_gap();
+        self.schedule_in(gap, Event::WriteArrived);
+        let (group, client) = self.clients.pick(&mut self.rng.workload);
+        let site = self.clients.states[client as usize].site_at(self.now);
+        if site != self.primary || !self.primary_serving() {
+            self.metrics.writes_failed += 1;
+            return;
+        }
+        self.metrics.writes += 1;
+        let size = self
+            .scenario
+            .workload
+            .write_size
+            .sample(&mut self.rng.workload);
+        self.commit_write(group, size);
+    }
+
+    /// Points every client's next DNS refresh at `target`, from `updated_at`.
+    /// Returns (first, last) switch times.
+    pub(super) fn repoint_clients(
+        &mut self,
+        target: SiteId,
+        updated_at: SimTime,
+    ) -> (SimTime, SimTime) {
+        let dns = &self.scenario.failover.dns;
+        let ttl = dns.ttl.0;
+        let (mut first, mut last) = (SimTime::MAX, SimTime::ZERO);
+        for c in &mut self.clients.states {
+            let current = c.site_at(updated_at);
+            // Caches refresh at phase + k*TTL; the first refresh at or after the update.
+            let wait = if ttl == 0 {
+                0
+            } else {
+                (c.refresh_phase.0 + ttl - updated_at.0 % ttl) % ttl
+            };
+            let mut switch_at = updated_at + SimDuration(wait);
+            if c.stale {
+                switch_at += dns.stale_client_delay;
+            }
+            c.before = current;
+            c.after = target;
+            c.switch_at = switch_at;
+            first = first.min(switch_at);
+            last = last.max(switch_at);
+        }
+        (first, last)
+    }
+}

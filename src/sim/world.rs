@@ -1,0 +1,218 @@
+//! The state of one run and its event loop. Handlers live beside it, one file
+//! per concern (`workload`, `replication`, `failover`, `faults`), each an
+//! `impl World` block; this file owns the state and the dispatch.
+
+use crate::metrics::recorder::Recorder;
+use crate::metrics::row::RunRow;
+use crate::model::{Scenario, SiteId};
+
+use super::event::Event;
+use super::network::Network;
+use super::queue::EventQueue;
+use super::replication::{Log, Stream};
+use super::rng::Rngs;
+use super::time::{SimDuration, SimTime};
+use super::workload::Clients;
+
+/// Per-datacenter state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SiteState {
+    /// Overlapping outages; the site is up when none is active.
+    pub outages: u32,
+    /// Stopped by a failover ("stop the old primary"): never serves again in this run.
+    pub fenced: bool,
+    /// Highest write sequence this site has applied (0: none).
+    pub applied: u64,
+    /// Commit time at the primary of write `applied`.
+    pub applied_commit: SimTime,
+}
+
+impl SiteState {
+    pub fn is_up(&self) -> bool {
+        self.outages == 0
+    }
+}
+
+/// Where the failover manager is in its chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Phase {
+    /// Watching the primary.
+    Watching,
+    /// Threshold reached, an operator must act (manual failover).
+    AwaitingOperator,
+    /// Old primary fenced; waiting for in-flight replication to land on `target`.
+    Draining { target: SiteId, since: SimTime },
+    /// `target` is being promoted.
+    Promoting { target: SiteId },
+}
+
+pub struct FailoverState {
+    pub phase: Phase,
+    /// Identifies the current failover; events of an abandoned one are ignored.
+    pub id: u32,
+    pub consecutive_failures: u32,
+    /// When the chain was triggered by a healthy primary (a false alarm).
+    pub false_alarm: bool,
+    /// When the old primary stopped accepting writes (failure or fencing).
+    pub primary_stopped: Option<SimTime>,
+}
+
+pub struct World<'s> {
+    pub scenario: &'s Scenario,
+    pub now: SimTime,
+    pub queue: EventQueue<Event>,
+    pub rng: Rngs,
+    pub sites: Vec<SiteState>,
+    pub network: Network,
+    /// The datacenter currently acting as primary.
+    pub primary: SiteId,
+    pub log: Log,
+    /// Replication streams from the current primary, one per standby.
+    pub streams: Vec<Stream>,
+    pub clients: Clients,
+    pub failover: FailoverState,
+    pub metrics: Recorder,
+    pub events: u64,
+    /// Mean interval between writes, in nanoseconds (Poisson arrivals).
+    pub write_gap_mean_ns: f64,
+}
+
+/// A run stopped before its horizon because it broke a stated limit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    TooManyEvents {
+        limit: u64,
+        at: SimTime,
+    },
+    /// Not run because another run of the study failed first.
+    Cancelled,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::TooManyEvents { limit, at } => write!(
+                f,
+                "the run exceeded simulation.max_events = {limit} at t = {at}; shorten simulation.duration, lower the write rate, or raise max_events"
+            ),
+            RunError::Cancelled => write!(f, "cancelled after another run failed"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl<'s> World<'s> {
+    pub fn new(scenario: &'s Scenario, seed: u64) -> World<'s> {
+        let mut rng = Rngs::new(seed);
+        let clients = Clients::new(scenario, &mut rng.clients);
+        let mut sites = vec![SiteState::default(); scenario.datacenters.len()];
+        sites
+            .iter_mut()
+            .for_each(|s| s.applied_commit = SimTime::ZERO);
+        let primary = scenario.topology.primary;
+        let mut w = World {
+            scenario,
+            now: SimTime::ZERO,
+            queue: EventQueue::with_capacity(1024),
+            rng,
+            sites,
+            network: Network::new(scenario),
+            primary,
+            log: Log::new(),
+            streams: Vec::new(),
+            clients,
+            failover: FailoverState {
+                phase: Phase::Watching,
+                id: 0,
+                consecutive_failures: 0,
+                false_alarm: false,
+                primary_stopped: None,
+            },
+            metrics: Recorder::new(),
+            events: 0,
+            write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
+        };
+        w.streams = w.streams_from(primary, &scenario.topology.standbys);
+        w
+    }
+
+    #[inline]
+    pub fn schedule(&mut self, at: SimTime, event: Event) {
+        self.queue.push(at, event);
+    }
+
+    #[inline]
+    pub fn schedule_in(&mut self, delay: SimDuration, event: Event) {
+        self.queue.push(self.now + delay, event);
+    }
+
+    /// The primary is up, not fenced, and so accepts writes.
+    #[inline]
+    pub fn primary_serving(&self) -> bool {
+        let p = &self.sites[self.primary];
+        p.is_up() && !p.fenced
+    }
+
+    /// Runs to the horizon and returns the run's row.
+    pub fn run(mut self, run: u64, seed: u64) -> Result<RunRow, RunError> {
+        self.start();
+        let horizon = SimTime::ZERO + self.scenario.horizon;
+        self.schedule(horizon, Event::HorizonReached);
+        let limit = self.scenario.max_events;
+        while let Some((time, event)) = self.queue.pop() {
+            debug_assert!(time >= self.now, "time went backwards");
+            self.now = time;
+            self.events += 1;
+            if self.events > limit {
+                return Err(RunError::TooManyEvents { limit, at: time });
+            }
+            if !self.dispatch(event) {
+                break;
+            }
+        }
+        Ok(self.metrics.finish(run, seed, self.events))
+    }
+
+    fn start(&mut self) {
+        self.schedule_first_write();
+        self.start_replication();
+        self.start_health_checks();
+        self.schedule_failures();
+    }
+
+    /// One exhaustive match; returns false when the run is over.
+    #[inline]
+    fn dispatch(&mut self, event: Event) -> bool {
+        match event {
+            Event::WriteArrived => self.on_write_arrived(),
+            Event::ShipTick => self.on_ship_tick(),
+            Event::SegmentDelivered { stream, epoch, to } => {
+                self.on_segment_delivered(stream, epoch, to)
+            }
+            Event::AckDelivered { stream, epoch, to } => self.on_ack_delivered(stream, epoch, to),
+            Event::StreamReconnected { stream, epoch } => self.on_stream_reconnected(stream, epoch),
+            Event::HealthCheckDue => self.on_health_check_due(),
+            Event::ProbeArrived { sent } => self.on_probe_arrived(sent),
+            Event::CheckCompleted { ok } => self.on_check_completed(ok),
+            Event::FailoverStarted { failover } => self.on_failover_started(failover),
+            Event::DrainTimedOut { failover } => self.on_drain_timed_out(failover),
+            Event::PromotionDone { failover } => self.on_promotion_done(failover),
+            Event::DnsUpdated { failover } => self.on_dns_updated(failover),
+            Event::AllClientsMoved { failover } => self.on_all_clients_moved(failover),
+            Event::SiteFailed { site } => self.on_site_failed(site as SiteId),
+            Event::SiteRepaired { site } => self.on_site_repaired(site as SiteId),
+            Event::LinkFailed { link } => self.on_link_failed(link as usize),
+            Event::LinkRepaired { link } => self.on_link_repaired(link as usize),
+            Event::LinkDegraded { link, failure } => self.on_link_degraded(link as usize, failure),
+            Event::LinkRestored { link, failure } => self.on_link_restored(link as usize, failure),
+            Event::HorizonReached => return false,
+        }
+        true
+    }
+}
+
+/// Runs one simulation of `scenario` with `seed`; `run` is the Monte Carlo index.
+pub fn simulate(scenario: &Scenario, run: u64, seed: u64) -> Result<RunRow, RunError> {
+    World::new(scenario, seed).run(run, seed)
+}
