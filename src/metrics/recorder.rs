@@ -26,6 +26,9 @@ pub struct Recorder {
     /// Commit at the primary to apply at a standby, nanoseconds, every (write, standby).
     pub replication_lag: Histogram<u64>,
     pub replication_lag_max: SimDuration,
+    /// Exact sum and count of lags, for the mean (integers: order-independent).
+    replication_lag_sum_ns: u128,
+    replication_lag_count: u64,
     pub writes: u64,
     pub writes_failed: u64,
     pub lost_writes: u64,
@@ -56,6 +59,8 @@ impl Recorder {
             write_latency: hist(),
             replication_lag: hist(),
             replication_lag_max: SimDuration::ZERO,
+            replication_lag_sum_ns: 0,
+            replication_lag_count: 0,
             writes: 0,
             writes_failed: 0,
             lost_writes: 0,
@@ -74,6 +79,8 @@ impl Recorder {
     #[inline]
     pub fn record_replication_lag(&mut self, lag: SimDuration) {
         let _ = self.replication_lag.record(lag.0.max(1));
+        self.replication_lag_sum_ns += u128::from(lag.0);
+        self.replication_lag_count += 1;
         if lag > self.replication_lag_max {
             self.replication_lag_max = lag;
         }
@@ -98,6 +105,9 @@ impl Recorder {
             detection_s: since_start(inc.and_then(|i| i.detected)),
             rpo_s: secs(self.rpo_max),
             lost_writes: self.lost_writes,
+            replication_lag_mean_s: (self.replication_lag_count > 0).then(|| {
+                self.replication_lag_sum_ns as f64 / self.replication_lag_count as f64 / 1e9
+            }),
             replication_lag_p99_s: quantile_s(&self.replication_lag, 0.99),
             replication_lag_max_s: (!self.replication_lag.is_empty())
                 .then(|| secs(self.replication_lag_max)),

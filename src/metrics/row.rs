@@ -14,6 +14,7 @@ pub struct RunRow {
     pub detection_s: Option<f64>,
     pub rpo_s: f64,
     pub lost_writes: u64,
+    pub replication_lag_mean_s: Option<f64>,
     pub replication_lag_p99_s: Option<f64>,
     pub replication_lag_max_s: Option<f64>,
     pub write_latency_p50_ms: Option<f64>,
@@ -31,13 +32,14 @@ pub struct RunRow {
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 18] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 19] {
         [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
             ("detection_s", self.detection_s),
             ("rpo_s", Some(self.rpo_s)),
             ("lost_writes", Some(self.lost_writes as f64)),
+            ("replication_lag_mean_s", self.replication_lag_mean_s),
             ("replication_lag_p99_s", self.replication_lag_p99_s),
             ("replication_lag_max_s", self.replication_lag_max_s),
             ("write_latency_p50_ms", self.write_latency_p50_ms),

@@ -23,7 +23,7 @@ const SHOWN: [(&str, &str); 12] = [
 fn num(x: Option<f64>) -> String {
     match x {
         None => "-".to_string(),
-        Some(v) if v == 0.0 => "0".to_string(),
+        Some(0.0) => "0".to_string(),
         Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
         Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
         Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
@@ -59,14 +59,14 @@ pub fn render(summary: &[MetricSummary], runs: u64) -> String {
             num(m.max)
         );
     }
-    if let Some(m) = summary.iter().find(|m| m.metric == "rto_s") {
-        if (m.n as u64) < runs {
-            let _ = writeln!(
-                out,
-                "RTO applies to {} of {runs} runs (the others had no primary outage, or it was still open at the horizon).",
-                m.n
-            );
-        }
+    if let Some(m) = summary.iter().find(|m| m.metric == "rto_s")
+        && (m.n as u64) < runs
+    {
+        let _ = writeln!(
+            out,
+            "RTO applies to {} of {runs} runs (the others had no primary outage, or it was still open at the horizon).",
+            m.n
+        );
     }
     out
 }

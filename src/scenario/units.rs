@@ -151,7 +151,7 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), 30.0);
         assert_eq!(parse_duration("5m").unwrap(), 300.0);
         assert_eq!(parse_duration(" 1.5h ").unwrap(), 5400.0);
-        assert_eq!(parse_duration("10us").unwrap(), 1e-5);
+        assert!((parse_duration("10us").unwrap() - 1e-5).abs() < 1e-18);
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("-5s").is_err());

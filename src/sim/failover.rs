@@ -249,10 +249,11 @@ impl World<'_> {
         let target = self.primary;
         let (first, last) = self.repoint_clients(target, self.now);
         let target_up = self.sites[target].is_up();
-        if let Some(inc) = self.open_incident_mut() {
-            if inc.first_served.is_none() && target_up {
-                inc.first_served = Some(first);
-            }
+        if let Some(inc) = self.open_incident_mut()
+            && inc.first_served.is_none()
+            && target_up
+        {
+            inc.first_served = Some(first);
         }
         self.schedule(last, Event::AllClientsMoved { failover: id });
     }

@@ -261,10 +261,11 @@ impl World<'_> {
         if self.scenario.replication.mode != ReplicationMode::Async {
             self.send_ack(i, to);
         }
-        if let super::world::Phase::Draining { target, .. } = self.failover.phase {
-            if target == s.dest && self.sites[target].applied >= self.streams[i as usize].shipped {
-                self.drain_complete();
-            }
+        if let super::world::Phase::Draining { target, .. } = self.failover.phase
+            && target == s.dest
+            && self.sites[target].applied >= self.streams[i as usize].shipped
+        {
+            self.drain_complete();
         }
         self.trim_log();
     }

@@ -1,0 +1,147 @@
+//! Builds small scenarios for tests from a few knobs, as TOML text, so that
+//! tests exercise the same loader as users.
+
+use drsim::metrics::row::RunRow;
+use drsim::model::Scenario;
+use drsim::runner::monte_carlo;
+
+/// The knobs tests turn; everything else is a quiet two- or three-site setup.
+#[derive(Clone)]
+pub struct Knobs {
+    pub horizon: &'static str,
+    pub rate: &'static str,
+    pub write_size: &'static str,
+    /// Extra `[network.default_link]` lines.
+    pub link: &'static str,
+    /// Explicit `[[links]]` tables (TOML text).
+    pub links: &'static str,
+    pub standbys: &'static [&'static str],
+    /// `[replication]` body.
+    pub replication: &'static str,
+    pub health: &'static str,
+    pub drain: &'static str,
+    pub promotion: &'static str,
+    pub dns: &'static str,
+    pub clients: u32,
+    /// `[[failures]]` tables (TOML text).
+    pub failures: &'static str,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            horizon: "10m",
+            rate: "100/s",
+            write_size: "\"1KiB\"",
+            link: "",
+            links: "",
+            standbys: &["dc-b"],
+            replication: "mode = \"async\"",
+            health: "interval = \"10s\"\ntimeout = \"1s\"\nthreshold = 3",
+            drain: "wait = false",
+            promotion: "\"10s\"",
+            dns: "ttl = \"30s\"",
+            clients: 100,
+            failures: "",
+        }
+    }
+}
+
+pub fn toml(k: &Knobs) -> String {
+    let standbys: Vec<String> = k.standbys.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        r#"
+name = "test"
+architecture = "active-passive"
+
+[simulation]
+duration = "{horizon}"
+
+[network.default_link]
+latency = "20ms"
+{link}
+
+{links}
+
+[[datacenters]]
+id = "dc-a"
+region = "ra"
+lat = 40.0
+lon = -75.0
+
+[[datacenters]]
+id = "dc-b"
+region = "rb"
+lat = 45.0
+lon = -60.0
+
+[[datacenters]]
+id = "dc-c"
+region = "rc"
+lat = 50.0
+lon = 0.0
+
+[topology]
+primary = "dc-a"
+standbys = [{standbys}]
+
+[workload]
+rate = "{rate}"
+write_size = {write_size}
+
+[[workload.clients]]
+region = "ra"
+count = {clients}
+access_rtt = "0s"
+
+[replication]
+{replication}
+
+[failover]
+mode = "automatic"
+monitor = "dc-c"
+promotion = {promotion}
+
+[failover.health_check]
+{health}
+
+[failover.drain]
+{drain}
+
+[failover.dns]
+{dns}
+
+{failures}
+"#,
+        horizon = k.horizon,
+        rate = k.rate,
+        write_size = k.write_size,
+        link = k.link,
+        links = k.links,
+        standbys = standbys.join(", "),
+        replication = k.replication,
+        promotion = k.promotion,
+        health = k.health,
+        drain = k.drain,
+        dns = k.dns,
+        clients = k.clients,
+        failures = k.failures,
+    )
+}
+
+pub fn scenario(k: &Knobs) -> Scenario {
+    let text = toml(k);
+    drsim::scenario::parse("test.toml", &text).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+}
+
+pub fn run(k: &Knobs, runs: u64, seed: u64) -> Vec<RunRow> {
+    monte_carlo(&scenario(k), runs, seed, 0, &|| {}).expect("runs finish")
+}
+
+pub fn mean(xs: impl Iterator<Item = f64>) -> (f64, f64, usize) {
+    let v: Vec<f64> = xs.collect();
+    let n = v.len();
+    let m = v.iter().sum::<f64>() / n as f64;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+    (m, (var / n as f64).sqrt(), n)
+}

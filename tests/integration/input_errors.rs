@@ -1,0 +1,117 @@
+//! Bad scenarios get errors naming file, line, column and field, never a panic.
+
+use crate::common::{Knobs, toml};
+
+fn problems(text: &str) -> String {
+    match drsim::scenario::parse("bad.toml", text) {
+        Ok(_) => panic!("accepted a bad scenario:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn unknown_field_is_located() {
+    let text = toml(&Knobs::default()).replace("threshold = 3", "threshold = 3\nthreshhold = 4");
+    let msg = problems(&text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("threshhold"))
+        .unwrap()
+        + 1;
+    assert!(
+        msg.contains(&format!(
+            "bad.toml:{line}:1: failover.health_check.threshhold: unknown field"
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("expected one of `interval`, `timeout`, `threshold`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wrong_type_and_bad_unit_are_explained() {
+    let msg = problems(&toml(&Knobs::default()).replace("interval = \"10s\"", "interval = 10"));
+    assert!(msg.contains("failover.health_check.interval: invalid type: integer `10`, expected a duration with a unit"), "{msg}");
+    let msg = problems(
+        &toml(&Knobs::default()).replace("interval = \"10s\"", "interval = \"10 parsecs\""),
+    );
+    assert!(msg.contains("invalid duration \"10 parsecs\""), "{msg}");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_at_once() {
+    let k = Knobs {
+        standbys: &["dc-z"],
+        link: "loss = 1.5",
+        health: "interval = \"10s\"\ntimeout = \"0s\"\nthreshold = 0",
+        failures: "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"nowhere\"\nat = \"1m\"",
+        ..Knobs::default()
+    };
+    let text = toml(&k);
+    let msg = problems(&text);
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (field, needle, what) in [
+        (
+            "topology.standbys[0]",
+            "standbys = [",
+            "unknown datacenter \"dc-z\"; known datacenters: dc-a, dc-b, dc-c",
+        ),
+        (
+            "network.default_link.loss",
+            "loss = 1.5",
+            "must be a probability in [0, 1), got 1.5",
+        ),
+        (
+            "failover.health_check.timeout",
+            "timeout = \"0s\"",
+            "must be longer than zero",
+        ),
+        (
+            "failover.health_check.threshold",
+            "threshold = 0",
+            "must be at least 1",
+        ),
+        (
+            "failures[0].target",
+            "target = \"nowhere\"",
+            "unknown datacenter \"nowhere\"",
+        ),
+    ] {
+        let prefix = format!("bad.toml:{}:", line_of(needle));
+        assert!(
+            msg.lines()
+                .any(|l| l.contains(&prefix) && l.contains(field) && l.contains(what)),
+            "{field}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn inconsistent_replication_settings_are_rejected() {
+    let k = Knobs {
+        replication: "mode = \"semi-sync\"\nacks = 3",
+        ..Knobs::default()
+    };
+    assert!(
+        problems(&toml(&k))
+            .contains("replication.acks: must be between 1 and the number of standbys (1), got 3")
+    );
+    let k = Knobs {
+        replication: "mode = \"sync\"\nshipping = \"periodic\"\ninterval = \"1s\"",
+        ..Knobs::default()
+    };
+    assert!(problems(&toml(&k)).contains("periodic shipping applies only to mode = \"async\""));
+    let k = Knobs {
+        replication: "mode = \"async\"\nshipping = \"periodic\"",
+        ..Knobs::default()
+    };
+    assert!(problems(&toml(&k)).contains("needs `interval`"));
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let msg = problems("name = \"x\"\narchitecture = \n");
+    assert!(msg.contains("bad.toml:2:"), "{msg}");
+}

@@ -1,0 +1,8 @@
+//! drsim's integration tests: one binary, one module per concern.
+
+mod bundled;
+mod cli;
+mod closed_forms;
+mod common;
+mod determinism;
+mod input_errors;
