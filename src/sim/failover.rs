@@ -137,10 +137,9 @@ impl World<'_> {
         let Some(timeout) = self.scenario.failover.drain_timeout else {
             return self.promote(target);
         };
-        let in_flight = self
-            .streams
-            .iter()
-            .any(|s| s.dest == target && s.connected && self.sites[target].applied < s.shipped);
+        let in_flight = self.streams.iter().any(|s| {
+            s.dest == target && s.connected && self.sites[target].applied < s.landing_to()
+        });
         if !in_flight {
             self.record_drain_wait(SimDuration::ZERO);
             return self.promote(target);

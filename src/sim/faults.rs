@@ -58,6 +58,7 @@ impl World<'_> {
         }
         if site == self.primary && !self.sites[site].fenced {
             // Writes on the wire still arrive; nothing new is shipped or acknowledged.
+            self.cut_streams_at_primary_failure();
             self.failover.primary_stopped.get_or_insert(self.now);
             if self.metrics.incident.is_none() {
                 self.metrics.incident = Some(Incident {
@@ -92,22 +93,18 @@ impl World<'_> {
                 inc.first_served.get_or_insert(now);
                 inc.recovered = Some(now);
             }
+            // Its connections died with it: start them afresh from what each
+            // standby has.
             for i in 0..self.streams.len() {
+                self.reset_stream(i as StreamId, Undelivered::LinkDown);
                 self.reconnect_stream(i as StreamId);
             }
-            self.ship_backlog_if_continuous();
         } else {
             for i in 0..self.streams.len() {
                 if self.streams[i].dest == site {
                     self.reconnect_stream(i as StreamId);
                 }
             }
-        }
-    }
-
-    fn ship_backlog_if_continuous(&mut self) {
-        if self.scenario.replication.shipping == crate::model::Shipping::Continuous {
-            self.ship_backlog();
         }
     }
 

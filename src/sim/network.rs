@@ -39,6 +39,15 @@ pub struct Network {
     pub links: Vec<LinkState>,
 }
 
+/// When a stream message left its sender for the last time, and when it arrives.
+#[derive(Clone, Copy, Debug)]
+pub struct Transit {
+    /// The successful attempt has fully left the sender: a sender failing
+    /// later cannot take it back.
+    pub sent: SimTime,
+    pub arrival: SimTime,
+}
+
 /// Why a message did not get through.
 #[derive(Debug, PartialEq)]
 pub enum Undelivered {
@@ -137,8 +146,8 @@ impl Network {
         }
     }
 
-    /// Arrival time of a stream message of `bytes` sent from `from` at `now`:
-    /// waits for the transmitter, retransmits lost attempts after a timeout that
+    /// Timing of a stream message of `bytes` sent from `from` at `now`: it waits
+    /// for the transmitter, retransmits lost attempts after a timeout that
     /// doubles each time, and never overtakes the previous message of the stream.
     #[inline]
     pub fn send_stream(
@@ -149,7 +158,7 @@ impl Network {
         now: SimTime,
         bytes: f64,
         rng: &mut SimRng,
-    ) -> Result<SimTime, Undelivered> {
+    ) -> Result<Transit, Undelivered> {
         let l = &self.links[link];
         if !l.is_up() {
             return Err(Undelivered::LinkDown);
@@ -177,8 +186,9 @@ impl Network {
         let d = &mut self.links[link].dirs[usize::from(from != spec.a)];
         let depart = now.max(d.busy_until);
         d.busy_until = depart + transmit;
-        let arrival = (depart + transmit + flight + backoff).max(d.last_arrival);
+        let sent = depart + transmit + backoff;
+        let arrival = (sent + flight).max(d.last_arrival);
         d.last_arrival = arrival;
-        Ok(arrival)
+        Ok(Transit { sent, arrival })
     }
 }

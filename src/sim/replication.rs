@@ -3,7 +3,9 @@
 //! Streams are in order (like a TCP connection): a standby applies a prefix of
 //! the log, so "what a site has" is one sequence number. A stream that loses its
 //! connection is reset (its messages in flight are void) and resends from the
-//! standby's applied position when it reconnects.
+//! standby's applied position when it reconnects. When the primary fails,
+//! messages that had fully left it still arrive; what was still queued in its
+//! transmitter, or waiting for a retransmission, is lost with it.
 
 use std::collections::VecDeque;
 
@@ -12,7 +14,7 @@ use crate::model::{ReplicationMode, Shipping, SiteId};
 use super::event::{Event, StreamId};
 use super::network::Undelivered;
 use super::time::SimTime;
-use super::world::World;
+use super::world::{Phase, World};
 
 /// What the log keeps per write until every standby has it and its client is answered.
 #[derive(Clone, Copy, Debug)]
@@ -86,33 +88,52 @@ impl Default for Log {
 }
 
 /// Replication from the current primary to one standby.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Stream {
     pub dest: SiteId,
     pub link: usize,
-    /// Bumped on reset; messages of older epochs are ignored on arrival.
+    /// Unique per connection: messages of another epoch are ignored on arrival.
     pub epoch: u32,
     pub connected: bool,
     /// Highest sequence sent in the current epoch.
     pub shipped: u64,
     /// Highest sequence the standby has confirmed (sync and semi-sync).
     pub acked: u64,
+    /// Messages in flight, oldest first: (last left the sender, up to sequence).
+    in_flight: VecDeque<(SimTime, u64)>,
+    /// Deliveries beyond this sequence are void (the sender died before they left).
+    valid_to: u64,
+}
+
+impl Stream {
+    /// What the standby will have once everything valid in flight has landed.
+    pub fn landing_to(&self) -> u64 {
+        self.shipped.min(self.valid_to)
+    }
 }
 
 impl World<'_> {
-    pub(super) fn streams_from(&self, source: SiteId, standbys: &[SiteId]) -> Vec<Stream> {
-        standbys
-            .iter()
-            .filter(|&&d| d != source)
-            .map(|&dest| Stream {
+    pub(super) fn next_epoch(&mut self) -> u32 {
+        self.epochs = self.epochs.wrapping_add(1);
+        self.epochs
+    }
+
+    pub(super) fn streams_from(&mut self, source: SiteId, standbys: &[SiteId]) -> Vec<Stream> {
+        let mut out = Vec::with_capacity(standbys.len());
+        for &dest in standbys.iter().filter(|&&d| d != source) {
+            let applied = self.sites[dest].applied;
+            out.push(Stream {
                 dest,
                 link: self.scenario.link_between[source][dest],
-                epoch: 0,
+                epoch: self.next_epoch(),
                 connected: true,
-                shipped: self.sites[dest].applied,
-                acked: self.sites[dest].applied,
-            })
-            .collect()
+                shipped: applied,
+                acked: applied,
+                in_flight: VecDeque::with_capacity(64),
+                valid_to: u64::MAX,
+            });
+        }
+        out
     }
 
     pub(super) fn start_replication(&mut self) {
@@ -150,23 +171,26 @@ impl World<'_> {
 
     /// Sends writes `(shipped, to]` of stream `i` as one message of `bytes`.
     pub(super) fn ship(&mut self, i: StreamId, to: u64, bytes: f64) {
-        let s = self.streams[i as usize];
-        let spec = &self.scenario.links[s.link];
+        let s = &self.streams[i as usize];
+        let (link, epoch) = (s.link, s.epoch);
+        let spec = &self.scenario.links[link];
         match self.network.send_stream(
             spec,
-            s.link,
+            link,
             self.primary,
             self.now,
             bytes,
             &mut self.rng.network,
         ) {
-            Ok(arrival) => {
-                self.streams[i as usize].shipped = to;
+            Ok(t) => {
+                let s = &mut self.streams[i as usize];
+                s.shipped = to;
+                s.in_flight.push_back((t.sent, to));
                 self.schedule(
-                    arrival,
+                    t.arrival,
                     Event::SegmentDelivered {
                         stream: i,
-                        epoch: s.epoch,
+                        epoch,
                         to,
                     },
                 );
@@ -178,7 +202,7 @@ impl World<'_> {
     /// Ships everything committed but not yet sent on every connected stream.
     pub(super) fn ship_backlog(&mut self) {
         for i in 0..self.streams.len() {
-            let s = self.streams[i];
+            let s = &self.streams[i];
             if s.connected && s.shipped < self.log.committed {
                 let bytes = self.log.bytes(s.shipped + 1, self.log.committed);
                 self.ship(i as StreamId, self.log.committed, bytes);
@@ -186,14 +210,34 @@ impl World<'_> {
         }
     }
 
+    /// The primary died: of each stream's messages in flight, only those that
+    /// had entirely left it (in order, none missing before them) still count.
+    pub(super) fn cut_streams_at_primary_failure(&mut self) {
+        let now = self.now;
+        for s in &mut self.streams {
+            let mut valid = self.sites[s.dest].applied;
+            for &(sent, to) in &s.in_flight {
+                if sent > now {
+                    break;
+                }
+                valid = to;
+            }
+            s.valid_to = valid;
+        }
+    }
+
     /// Voids a stream's messages in flight; it resumes from the standby's applied
     /// position when it reconnects.
     pub(super) fn reset_stream(&mut self, i: StreamId, why: Undelivered) {
+        let epoch = self.next_epoch();
+        let committed = self.log.committed;
         let s = &mut self.streams[i as usize];
-        s.epoch = s.epoch.wrapping_add(1);
+        s.epoch = epoch;
         s.connected = false;
-        s.shipped = self.sites[s.dest].applied.min(self.log.committed);
-        let (link, epoch) = (s.link, s.epoch);
+        s.shipped = self.sites[s.dest].applied.min(committed);
+        s.in_flight.clear();
+        s.valid_to = u64::MAX;
+        let link = s.link;
         let spec = &self.scenario.links[link];
         self.network.reset_order(spec, link, self.primary, self.now);
         if let Undelivered::AttemptsExhausted { gave_up_after } = why {
@@ -205,7 +249,7 @@ impl World<'_> {
 
     /// Reconnects stream `i` if both ends and the link are up, and catches up.
     pub(super) fn reconnect_stream(&mut self, i: StreamId) {
-        let s = self.streams[i as usize];
+        let s = &self.streams[i as usize];
         if s.connected
             || !self.primary_serving()
             || !self.sites[s.dest].is_up()
@@ -213,12 +257,13 @@ impl World<'_> {
         {
             return;
         }
-        self.streams[i as usize].connected = true;
-        self.streams[i as usize].shipped = self.sites[s.dest].applied.min(self.log.committed);
+        let applied = self.sites[s.dest].applied.min(self.log.committed);
+        let s = &mut self.streams[i as usize];
+        s.connected = true;
+        s.shipped = applied;
         let continuous = self.scenario.replication.shipping == Shipping::Continuous;
-        let s = self.streams[i as usize];
-        if continuous && s.shipped < self.log.committed {
-            let bytes = self.log.bytes(s.shipped + 1, self.log.committed);
+        if continuous && applied < self.log.committed {
+            let bytes = self.log.bytes(applied + 1, self.log.committed);
             self.ship(i, self.log.committed, bytes);
         }
     }
@@ -243,27 +288,32 @@ impl World<'_> {
     }
 
     pub(super) fn on_segment_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
-        let Some(s) = self.streams.get(i as usize).copied() else {
+        let Some(s) = self.streams.get_mut(i as usize) else {
             return;
         };
-        if s.epoch != epoch || !self.sites[s.dest].is_up() {
+        if s.epoch != epoch {
             return;
         }
-        let from = self.sites[s.dest].applied + 1;
+        s.in_flight.pop_front();
+        let dest = s.dest;
+        if to > s.valid_to || !self.sites[dest].is_up() {
+            return;
+        }
+        let from = self.sites[dest].applied + 1;
         for seq in from..=to {
             let lag = self.now - self.log.get(seq).commit;
             self.metrics.record_replication_lag(lag);
         }
         if to >= from {
-            self.sites[s.dest].applied = to;
-            self.sites[s.dest].applied_commit = self.log.get(to).commit;
+            self.sites[dest].applied = to;
+            self.sites[dest].applied_commit = self.log.get(to).commit;
         }
-        if self.scenario.replication.mode != ReplicationMode::Async {
+        if self.scenario.replication.mode != ReplicationMode::Async && self.primary_serving() {
             self.send_ack(i, to);
         }
-        if let super::world::Phase::Draining { target, .. } = self.failover.phase
-            && target == s.dest
-            && self.sites[target].applied >= self.streams[i as usize].shipped
+        if let Phase::Draining { target, .. } = self.failover.phase
+            && target == dest
+            && self.sites[target].applied >= self.streams[i as usize].landing_to()
         {
             self.drain_complete();
         }
@@ -271,18 +321,19 @@ impl World<'_> {
     }
 
     fn send_ack(&mut self, i: StreamId, to: u64) {
-        let s = self.streams[i as usize];
-        let spec = &self.scenario.links[s.link];
+        let s = &self.streams[i as usize];
+        let (link, dest, epoch) = (s.link, s.dest, s.epoch);
+        let spec = &self.scenario.links[link];
         let bytes = self.scenario.replication.ack_size_bytes;
         match self
             .network
-            .send_stream(spec, s.link, s.dest, self.now, bytes, &mut self.rng.network)
+            .send_stream(spec, link, dest, self.now, bytes, &mut self.rng.network)
         {
-            Ok(arrival) => self.schedule(
-                arrival,
+            Ok(t) => self.schedule(
+                t.arrival,
                 Event::AckDelivered {
                     stream: i,
-                    epoch: s.epoch,
+                    epoch,
                     to,
                 },
             ),
@@ -291,13 +342,14 @@ impl World<'_> {
     }
 
     pub(super) fn on_ack_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
-        let Some(s) = self.streams.get(i as usize).copied() else {
+        let serving = self.primary_serving();
+        let Some(s) = self.streams.get_mut(i as usize) else {
             return;
         };
-        if s.epoch != epoch || !self.primary_serving() {
+        if s.epoch != epoch || !serving {
             return;
         }
-        self.streams[i as usize].acked = self.streams[i as usize].acked.max(to);
+        s.acked = s.acked.max(to);
         self.acknowledge_quorum();
     }
 

@@ -73,6 +73,8 @@ pub struct World<'s> {
     pub failover: FailoverState,
     pub metrics: Recorder,
     pub events: u64,
+    /// Last connection epoch handed out; every stream connection gets a new one.
+    pub epochs: u32,
     /// Mean interval between writes, in nanoseconds (Poisson arrivals).
     pub write_gap_mean_ns: f64,
 }
@@ -131,6 +133,7 @@ impl<'s> World<'s> {
             },
             metrics: Recorder::new(),
             events: 0,
+            epochs: 0,
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
         };
         w.streams = w.streams_from(primary, &scenario.topology.standbys);

@@ -5,4 +5,5 @@ mod cli;
 mod closed_forms;
 mod common;
 mod determinism;
+mod failure_modes;
 mod input_errors;

@@ -1,0 +1,155 @@
+//! Behaviour under each kind of failure, checked against what must happen.
+
+use crate::common::{Knobs, mean, run};
+
+const PRIMARY_OUT_AT_20S: &str =
+    "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"20s\"";
+
+/// Writes outpacing the link queue at the primary (lag grows); when the primary
+/// dies, what it had not yet transmitted is lost with it.
+#[test]
+fn backlog_queued_at_a_dead_primary_is_lost() {
+    // 100 writes/s of 12500 B on 5 Mbps: 20 ms each, rho = 2, so only half of
+    // the writes have left the primary by the failure at 20 s.
+    let k = Knobs {
+        horizon: "3m",
+        rate: "100/s",
+        write_size: "\"12500B\"",
+        link: "bandwidth = \"5Mbps\"",
+        failures: PRIMARY_OUT_AT_20S,
+        ..Knobs::default()
+    };
+    let rows = run(&k, 20, 4);
+    let (lost, se, _) = mean(rows.iter().map(|r| r.lost_writes as f64));
+    // committed ~ 2000, transmitted ~ 20 s / 20 ms = 1000.
+    assert!(
+        (lost - 1000.0).abs() < 4.0 * se + 20.0,
+        "lost {lost} +- {se}"
+    );
+    for r in &rows {
+        // The last write to land waited behind ~1000 others: ~10 s of lag.
+        let max = r.replication_lag_max_s.unwrap();
+        assert!(max > 9.0 && max < 11.0, "lag max {max}");
+        assert!(r.rpo_s > 9.0 && r.rpo_s < 11.0, "rpo {}", r.rpo_s);
+    }
+}
+
+/// An outage shorter than detection ends without failover; the RTO is the outage.
+#[test]
+fn short_outage_recovers_in_place() {
+    let k = Knobs {
+        failures: "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"20s\"\nduration = \"5s\"",
+        ..Knobs::default()
+    };
+    for r in run(&k, 10, 1) {
+        assert_eq!(r.failovers, 0);
+        assert_eq!(r.lost_writes, 0);
+        assert!((r.rto_s.unwrap() - 5.0).abs() < 1e-9, "{:?}", r.rto_s);
+        assert_eq!(r.detection_s, None);
+        assert!(r.writes_failed > 0);
+    }
+}
+
+/// A manual failover waits for the operator: RTO grows by the operator delay.
+#[test]
+fn manual_failover_adds_the_operator_delay() {
+    let auto = Knobs {
+        failures: PRIMARY_OUT_AT_20S,
+        ..Knobs::default()
+    };
+    let text = crate::common::toml(&auto).replace(
+        "mode = \"automatic\"",
+        "mode = \"manual\"\noperator_delay = \"3m\"",
+    );
+    let manual = drsim::scenario::parse("manual.toml", &text).unwrap();
+    let rows_m = drsim::runner::monte_carlo(&manual, 20, 3, 0, &|| {}).unwrap();
+    let rows_a = run(&auto, 20, 3);
+    for (m, a) in rows_m.iter().zip(&rows_a) {
+        assert_eq!(m.detection_s, a.detection_s, "same seed, same detection");
+        let extra = m.rto_s.unwrap() - a.rto_s.unwrap();
+        // 180 s of operator delay; the TTL phase differs by < one TTL (30 s).
+        assert!((extra - 180.0).abs() < 30.0, "manual adds {extra}");
+    }
+}
+
+/// Lossy health checks raise false alarms; a higher threshold suppresses them,
+/// and a clean network never has any.
+#[test]
+fn lossy_checks_cause_false_failovers() {
+    let lossy = |threshold: u32, loss: f64| {
+        let link = format!("[[links]]\nbetween = [\"dc-a\", \"dc-c\"]\nloss = {loss}");
+        let health = format!("interval = \"5s\"\ntimeout = \"1s\"\nthreshold = {threshold}");
+        Knobs {
+            horizon: "30m",
+            rate: "1/s",
+            links: Box::leak(link.into_boxed_str()),
+            health: Box::leak(health.into_boxed_str()),
+            ..Knobs::default()
+        }
+    };
+    let count = |k: &Knobs| {
+        run(k, 40, 8)
+            .iter()
+            .map(|r| r.false_failovers as f64)
+            .sum::<f64>()
+    };
+    let (t1, t3, clean) = (
+        count(&lossy(1, 0.05)),
+        count(&lossy(3, 0.05)),
+        count(&lossy(1, 0.0)),
+    );
+    // Threshold 1: P(a check fails) ~ 1 - 0.95^2 ~ 0.1, so every run fails over.
+    assert!(t1 >= 40.0, "threshold 1: {t1}");
+    assert!(
+        t3 < t1,
+        "threshold 3 ({t3}) should alarm less than threshold 1 ({t1})"
+    );
+    assert_eq!(clean, 0.0);
+}
+
+/// A partition between monitor and primary fails over a healthy primary; the
+/// drain wait then decides between losing the backlog and waiting for it.
+#[test]
+fn drain_timeout_trades_rto_for_rpo() {
+    let scenario = |drain: &'static str| Knobs {
+        horizon: "5m",
+        rate: "100/s",
+        write_size: "\"12500B\"",
+        links: "[[links]]\nbetween = [\"dc-a\", \"dc-b\"]\nbandwidth = \"5Mbps\"",
+        drain,
+        failures: "[[failures]]\nkind = \"link-down\"\nlink = [\"dc-a\", \"dc-c\"]\nat = \"20s\"",
+        ..Knobs::default()
+    };
+    let short = run(&scenario("wait = true\ntimeout = \"2s\""), 10, 6);
+    let long = run(&scenario("wait = true\ntimeout = \"10m\""), 10, 6);
+    let none = run(&scenario("wait = false"), 10, 6);
+    for ((s, l), n) in short.iter().zip(&long).zip(&none) {
+        assert_eq!(
+            (s.false_failovers, l.false_failovers, n.false_failovers),
+            (1, 1, 1)
+        );
+        assert_eq!(l.lost_writes, 0, "an unbounded drain loses nothing");
+        assert!(
+            s.lost_writes > 0 && s.lost_writes < n.lost_writes,
+            "{} vs {}",
+            s.lost_writes,
+            n.lost_writes
+        );
+        // The long drain waited for the backlog: clients were refused longer.
+        assert!(l.writes_failed > s.writes_failed);
+    }
+}
+
+/// A degraded link multiplies its latency, and the replication lag with it.
+#[test]
+fn degraded_link_slows_replication() {
+    let k = Knobs {
+        horizon: "60s",
+        failures: "[[failures]]\nkind = \"link-degraded\"\nlink = [\"dc-a\", \"dc-b\"]\nat = \"0s\"\nlatency_multiplier = 3.0",
+        ..Knobs::default()
+    };
+    for r in run(&k, 3, 2) {
+        let lag = r.replication_lag_mean_s.unwrap();
+        assert!((lag - 0.060).abs() < 1e-4, "lag {lag}");
+    }
+}
