@@ -40,11 +40,15 @@ fn hold_loop(c: &mut Criterion) {
 fn scenario_runs(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/active-passive.toml");
     let scenario = drsim::scenario::load(&path).expect("bundled scenario is valid");
-    let events = drsim::sim::simulate(&scenario, 0, 1).expect("run finishes").events;
+    let events = drsim::sim::simulate(&scenario, 0, 1)
+        .expect("run finishes")
+        .events;
     let mut g = c.benchmark_group("active-passive");
     g.sample_size(20);
     g.throughput(Throughput::Elements(events));
-    g.bench_function("one_run", |b| b.iter(|| black_box(drsim::sim::simulate(&scenario, 0, 1).unwrap())));
+    g.bench_function("one_run", |b| {
+        b.iter(|| black_box(drsim::sim::simulate(&scenario, 0, 1).unwrap()))
+    });
     g.finish();
 }
 
