@@ -173,6 +173,10 @@ const DEFAULT_DRAIN_TIMEOUT_S: f64 = 300.0;
 const DEFAULT_STALE_CLIENT_DELAY_S: f64 = 600.0;
 const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
 pub const DEFAULT_RUNS: u32 = 100;
+/// Limits that keep ids within the engine's compact event fields and memory bounded.
+const MAX_DATACENTERS: usize = 256;
+const MAX_FAILURES: usize = 10_000;
+const MAX_CLIENTS: u64 = 1_000_000;
 pub const DEFAULT_SEED: u64 = 1;
 
 pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec<Problem>> {
@@ -202,6 +206,36 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         c.fail(
             root.key("datacenters"),
             "at least one [[datacenters]] entry is required",
+        );
+    }
+    if raw.datacenters.len() > MAX_DATACENTERS {
+        c.fail(
+            root.key("datacenters"),
+            format!(
+                "at most {MAX_DATACENTERS} datacenters are supported, got {}",
+                raw.datacenters.len()
+            ),
+        );
+    }
+    if raw.failures.len() > MAX_FAILURES {
+        c.fail(
+            root.key("failures"),
+            format!(
+                "at most {MAX_FAILURES} [[failures]] entries are supported, got {}",
+                raw.failures.len()
+            ),
+        );
+    }
+    let total_clients: u64 = raw
+        .workload
+        .clients
+        .iter()
+        .map(|g| u64::from(g.count.unwrap_or(DEFAULT_CLIENTS_PER_GROUP)))
+        .sum();
+    if total_clients > MAX_CLIENTS {
+        c.fail(
+            root.key("workload").key("clients"),
+            format!("at most {MAX_CLIENTS} clients in all are supported, got {total_clients}"),
         );
     }
     for (i, d) in raw.datacenters.iter().enumerate() {

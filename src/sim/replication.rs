@@ -360,13 +360,10 @@ impl World<'_> {
             return;
         }
         // The need-th highest confirmation: every write up to it has `need` acks.
-        let mut acks: [u64; 16] = [0; 16];
-        let n = self.streams.len().min(16);
-        for (slot, s) in acks.iter_mut().zip(&self.streams) {
-            *slot = s.acked;
-        }
-        acks[..n].sort_unstable_by(|a, b| b.cmp(a));
-        let quorum = acks[need.min(n) - 1].min(self.log.committed);
+        self.scratch.clear();
+        self.scratch.extend(self.streams.iter().map(|s| s.acked));
+        self.scratch.sort_unstable_by(|a, b| b.cmp(a));
+        let quorum = self.scratch[need - 1].min(self.log.committed);
         let primary = self.primary;
         while self.log.acked < quorum {
             self.log.acked += 1;

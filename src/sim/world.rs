@@ -73,6 +73,8 @@ pub struct World<'s> {
     pub failover: FailoverState,
     pub metrics: Recorder,
     pub events: u64,
+    /// Reused buffer for the quorum computation (no allocation per ack).
+    pub scratch: Vec<u64>,
     /// Last connection epoch handed out; every stream connection gets a new one.
     pub epochs: u32,
     /// Mean interval between writes, in nanoseconds (Poisson arrivals).
@@ -134,6 +136,7 @@ impl<'s> World<'s> {
             metrics: Recorder::new(),
             events: 0,
             epochs: 0,
+            scratch: Vec::with_capacity(scenario.topology.standbys.len()),
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
         };
         w.streams = w.streams_from(primary, &scenario.topology.standbys);

@@ -153,3 +153,82 @@ fn degraded_link_slows_replication() {
         assert!((lag - 0.060).abs() < 1e-4, "lag {lag}");
     }
 }
+
+/// Random mixes of failures, modes and timings: the engine never panics and
+/// every row satisfies the invariants that hold whatever happened.
+#[test]
+fn random_failure_mixes_keep_invariants() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(2024);
+    let modes = [
+        "mode = \"async\"",
+        "mode = \"async\"\nshipping = \"periodic\"\ninterval = \"2s\"",
+        "mode = \"sync\"",
+        "mode = \"semi-sync\"\nacks = 1",
+    ];
+    let sites = ["dc-a", "dc-b", "dc-c"];
+    for case in 0..60 {
+        let mut failures = String::new();
+        for _ in 0..rng.random_range(1..5) {
+            let at = rng.random_range(0..240);
+            let dur = rng.random_range(1..200);
+            let (x, y) = (sites[rng.random_range(0..3)], sites[rng.random_range(0..3)]);
+            let kind = rng.random_range(0..3);
+            let body = match kind {
+                0 => format!("kind = \"datacenter-outage\"\ntarget = \"{x}\""),
+                _ if x == y => format!("kind = \"datacenter-outage\"\ntarget = \"{x}\""),
+                1 => format!("kind = \"link-down\"\nlink = [\"{x}\", \"{y}\"]"),
+                _ => format!(
+                    "kind = \"link-degraded\"\nlink = [\"{x}\", \"{y}\"]\nlatency_multiplier = 4.0\nextra_loss = 0.3"
+                ),
+            };
+            let duration = if rng.random_bool(0.2) {
+                String::new()
+            } else {
+                format!("\nduration = \"{dur}s\"")
+            };
+            failures += &format!("[[failures]]\n{body}\nat = \"{at}s\"{duration}\n\n");
+        }
+        let k = Knobs {
+            horizon: "6m",
+            rate: "50/s",
+            link: "jitter = { dist = \"pareto\", scale = \"1ms\", shape = 1.5 }\nloss = 0.02\nbandwidth = \"20Mbps\"",
+            standbys: if case % 2 == 0 {
+                &["dc-b"]
+            } else {
+                &["dc-b", "dc-c"]
+            },
+            replication: modes[case % modes.len()],
+            health: "interval = \"5s\"\ntimeout = \"1s\"\nthreshold = 2",
+            drain: if case % 3 == 0 {
+                "wait = false"
+            } else {
+                "wait = true\ntimeout = \"20s\""
+            },
+            failures: Box::leak(failures.into_boxed_str()),
+            ..Knobs::default()
+        };
+        for r in run(&k, 4, case as u64) {
+            assert!(r.writes_failed <= r.writes, "case {case}: {r:?}");
+            assert!((0.0..=1.0).contains(&r.availability));
+            assert!(r.false_failovers <= r.failovers);
+            assert!(r.lost_writes <= r.writes);
+            if let (Some(rto), Some(first)) = (r.rto_s, r.rto_first_s) {
+                assert!(
+                    first <= rto + 1e-9,
+                    "case {case}: first {first} > all {rto}"
+                );
+            }
+            if let (Some(rto), Some(det)) = (r.rto_s, r.detection_s) {
+                assert!(
+                    det <= rto + 1e-9,
+                    "case {case}: detection {det} > rto {rto}"
+                );
+            }
+            if r.lost_writes == 0 {
+                assert_eq!(r.rpo_s, 0.0);
+            }
+            assert_eq!(r.recovered == 1, r.rto_s.is_some(), "case {case}");
+        }
+    }
+}
