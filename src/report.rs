@@ -2,6 +2,7 @@
 //! Reads results only; never touches the model.
 
 pub mod output;
+pub mod plot;
 pub mod table;
 
 use serde::Serialize;
@@ -25,6 +26,7 @@ pub struct SummaryFile<'a> {
 #[derive(Serialize)]
 pub struct ScenarioInfo<'a> {
     pub name: &'a str,
+    pub description: &'a str,
     pub file: &'a str,
     pub sha256: &'a str,
 }
@@ -57,6 +59,7 @@ pub fn summary_json(
         drsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioInfo {
             name: &scenario.name,
+            description: &scenario.description,
             file,
             sha256: &scenario.content_hash,
         },

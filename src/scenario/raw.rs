@@ -170,26 +170,26 @@ pub struct RawDns {
     pub stale_client_delay: Option<Duration>,
 }
 
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKindName {
+    DatacenterOutage,
+    LinkDown,
+    LinkDegraded,
+}
+
+/// One `[[failures]]` entry. A flat struct (not a tagged enum) so that a bad
+/// value is reported at its own field; `validate` checks which fields a kind takes.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum RawFailure {
-    DatacenterOutage {
-        target: String,
-        at: DistSpec<Duration>,
-        duration: Option<DistSpec<Duration>>,
-    },
-    LinkDown {
-        link: Vec<String>,
-        at: DistSpec<Duration>,
-        duration: Option<DistSpec<Duration>>,
-    },
-    LinkDegraded {
-        link: Vec<String>,
-        at: DistSpec<Duration>,
-        duration: Option<DistSpec<Duration>>,
-        latency_multiplier: Option<f64>,
-        extra_loss: Option<f64>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct RawFailure {
+    pub kind: FailureKindName,
+    pub target: Option<String>,
+    pub link: Option<Vec<String>>,
+    pub at: DistSpec<Duration>,
+    pub duration: Option<DistSpec<Duration>>,
+    pub latency_multiplier: Option<f64>,
+    pub extra_loss: Option<f64>,
 }
 
 /// A random quantity: either a plain value ("30s") or a table naming a

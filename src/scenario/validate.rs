@@ -175,6 +175,7 @@ const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
 pub const DEFAULT_RUNS: u32 = 100;
 /// Limits that keep ids within the engine's compact event fields and memory bounded.
 const MAX_DATACENTERS: usize = 256;
+const MAX_RUNS: u32 = 10_000_000;
 const MAX_FAILURES: usize = 10_000;
 const MAX_CLIENTS: u64 = 1_000_000;
 pub const DEFAULT_SEED: u64 = 1;
@@ -192,6 +193,15 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
 
     let sim = root.key("simulation");
     let horizon = c.positive(sim.key("duration"), raw.simulation.duration);
+    if raw.simulation.runs.is_some_and(|n| n > MAX_RUNS) {
+        c.fail(
+            sim.key("runs"),
+            format!(
+                "at most {MAX_RUNS} runs, got {}",
+                raw.simulation.runs.unwrap_or(0)
+            ),
+        );
+    }
     if raw.simulation.runs == Some(0) {
         c.fail(sim.key("runs"), "must be at least 1");
     }
@@ -344,6 +354,15 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 None => (&raw.network.default_link, net.key("default_link")),
             };
             let d = &raw.network.default_link;
+            // Report a bad value where it is written: the [[links]] entry, or default_link.
+            let dpath = net.key("default_link");
+            let at = |field: &str, here: bool| {
+                if here {
+                    path.key(field)
+                } else {
+                    dpath.key(field)
+                }
+            };
             let km = model::great_circle_km(
                 datacenters[a].lat,
                 datacenters[a].lon,
@@ -351,23 +370,23 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 datacenters[b].lon,
             );
             let latency = match params.latency.or(d.latency) {
-                Some(l) => c.non_negative(path.key("latency"), l),
+                Some(l) => c.non_negative(at("latency", params.latency.is_some()), l),
                 None => SimDuration::from_secs_f64(km * inflation * fibre_us_per_km * 1e-6),
             };
             let jitter = params
                 .jitter
                 .as_ref()
                 .or(d.jitter.as_ref())
-                .map(|j| c.duration_dist(path.key("jitter"), j));
+                .map(|j| c.duration_dist(at("jitter", params.jitter.is_some()), j));
             let loss = c.probability(
-                path.key("loss"),
+                at("loss", params.loss.is_some()),
                 params.loss.or(d.loss).unwrap_or(0.0),
                 true,
             );
             let bandwidth_bps = params.bandwidth.or(d.bandwidth).map(|b| {
                 if !(b.0 > 0.0 && b.0.is_finite()) {
                     c.fail(
-                        path.key("bandwidth"),
+                        at("bandwidth", params.bandwidth.is_some()),
                         format!("must be greater than zero, got {} bps", b.0),
                     );
                 }
@@ -377,13 +396,19 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 .retransmit_timeout
                 .or(d.retransmit_timeout)
                 .unwrap_or(Duration(DEFAULT_RETRANSMIT_TIMEOUT_S));
-            let retransmit_timeout = c.positive(path.key("retransmit_timeout"), rto);
+            let retransmit_timeout = c.positive(
+                at("retransmit_timeout", params.retransmit_timeout.is_some()),
+                rto,
+            );
             let max_attempts = params
                 .max_attempts
                 .or(d.max_attempts)
                 .unwrap_or(DEFAULT_MAX_ATTEMPTS);
             if max_attempts == 0 {
-                c.fail(path.key("max_attempts"), "must be at least 1");
+                c.fail(
+                    at("max_attempts", params.max_attempts.is_some()),
+                    "must be at least 1",
+                );
             }
             link_between[a][b] = links.len();
             link_between[b][a] = links.len();
@@ -582,6 +607,12 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             Shipping::Continuous
         }
     };
+    if r.ack_size.is_some() && r.mode == ReplicationModeName::Async {
+        c.fail(
+            rp.key("ack_size"),
+            "ack_size applies only to sync and semi-sync (async sends no confirmations)",
+        );
+    }
     let ack_size_bytes = r.ack_size.map_or(DEFAULT_ACK_SIZE_B, |s| s.0);
 
     // Failover.
@@ -606,6 +637,12 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         Some(m) => c.site(fp.key("monitor"), m, &datacenters),
         None => standbys.first().copied(),
     };
+    if monitor.is_some() && monitor == primary {
+        c.fail(
+            fp.key("monitor"),
+            "the monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
+        );
+    }
     let hp = fp.key("health_check");
     let interval = c.positive(hp.key("interval"), f.health_check.interval);
     let timeout = c.positive(hp.key("timeout"), f.health_check.timeout);
@@ -677,53 +714,80 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             }
             Some(link_between[a][b])
         };
-        let (kind, at, duration) = match fl {
-            RawFailure::DatacenterOutage {
-                target,
-                at,
-                duration,
-            } => {
-                let site = c.site(p.key("target"), target, &datacenters);
-                (
-                    site.map(|site| FailureKind::DatacenterOutage { site }),
-                    at,
-                    duration,
-                )
+        let needs = |c: &mut Checker, field: &str, present: bool, wanted: bool| {
+            let kind = match fl.kind {
+                FailureKindName::DatacenterOutage => "datacenter-outage",
+                FailureKindName::LinkDown => "link-down",
+                FailureKindName::LinkDegraded => "link-degraded",
+            };
+            if wanted && !present {
+                c.fail(p.clone(), format!("kind = \"{kind}\" needs `{field}`"));
+            } else if !wanted && present {
+                c.fail(
+                    p.key(field),
+                    format!("{field} does not apply to kind = \"{kind}\""),
+                );
             }
-            RawFailure::LinkDown { link, at, duration } => (
-                link_of(&mut c, link).map(|link| FailureKind::LinkDown { link }),
-                at,
-                duration,
-            ),
-            RawFailure::LinkDegraded {
-                link,
-                at,
-                duration,
-                latency_multiplier,
-                extra_loss,
-            } => {
-                let m = latency_multiplier.unwrap_or(1.0);
+        };
+        let is = |k: FailureKindName| fl.kind == k;
+        needs(
+            &mut c,
+            "target",
+            fl.target.is_some(),
+            is(FailureKindName::DatacenterOutage),
+        );
+        needs(
+            &mut c,
+            "link",
+            fl.link.is_some(),
+            !is(FailureKindName::DatacenterOutage),
+        );
+        let degraded = is(FailureKindName::LinkDegraded);
+        if degraded && fl.latency_multiplier.is_none() && fl.extra_loss.is_none() {
+            c.fail(
+                p.clone(),
+                "kind = \"link-degraded\" needs latency_multiplier and/or extra_loss",
+            );
+        }
+        for (field, present) in [
+            ("latency_multiplier", fl.latency_multiplier.is_some()),
+            ("extra_loss", fl.extra_loss.is_some()),
+        ] {
+            if !degraded && present {
+                needs(&mut c, field, true, false);
+            }
+        }
+        let kind = match fl.kind {
+            FailureKindName::DatacenterOutage => fl
+                .target
+                .as_ref()
+                .and_then(|t| c.site(p.key("target"), t, &datacenters))
+                .map(|site| FailureKind::DatacenterOutage { site }),
+            FailureKindName::LinkDown => fl
+                .link
+                .as_ref()
+                .and_then(|l| link_of(&mut c, l))
+                .map(|link| FailureKind::LinkDown { link }),
+            FailureKindName::LinkDegraded => {
+                let m = fl.latency_multiplier.unwrap_or(1.0);
                 if !(m >= 1.0 && m.is_finite()) {
                     c.fail(
                         p.key("latency_multiplier"),
                         format!("must be at least 1, got {m}"),
                     );
                 }
-                let x = c.probability(p.key("extra_loss"), extra_loss.unwrap_or(0.0), false);
-                if latency_multiplier.is_none() && extra_loss.is_none() {
-                    c.fail(
-                        p.clone(),
-                        "a link-degraded failure needs latency_multiplier and/or extra_loss",
-                    );
-                }
-                let kind = link_of(&mut c, link).map(|link| FailureKind::LinkDegraded {
-                    link,
-                    latency_multiplier: m,
-                    extra_loss: x,
-                });
-                (kind, at, duration)
+                let x = c.probability(p.key("extra_loss"), fl.extra_loss.unwrap_or(0.0), false);
+                fl.link
+                    .as_ref()
+                    .and_then(|l| link_of(&mut c, l))
+                    .map(|link| FailureKind::LinkDegraded {
+                        link,
+                        latency_multiplier: m,
+                        extra_loss: x,
+                    })
             }
         };
+        let (at, duration) = (&fl.at, &fl.duration);
         let at = c.duration_dist(p.key("at"), at);
         let duration = duration.as_ref().map(|d| {
             let dist = c.duration_dist(p.key("duration"), d);
@@ -741,7 +805,17 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
     }
 
     if !c.problems.is_empty() {
-        return Err(c.problems);
+        // A bad default_link value would otherwise be reported once per pair.
+        let mut unique: Vec<Problem> = Vec::new();
+        for p in c.problems {
+            if !unique
+                .iter()
+                .any(|u| u.path == p.path && u.message == p.message)
+            {
+                unique.push(p);
+            }
+        }
+        return Err(unique);
     }
     let (Some(primary), Some(monitor)) = (primary, monitor) else {
         return Err(vec![Problem::new(

@@ -258,16 +258,48 @@ impl World<'_> {
     }
 
     pub(super) fn on_all_clients_moved(&mut self, _id: u32) {
-        if self.primary_serving()
-            && self
+        self.check_recovered();
+    }
+
+    /// Closes the open incident if the primary serves and every client reaches
+    /// it; if it serves but some clients still hold an old DNS entry, looks
+    /// again when the last of them switches.
+    pub(super) fn check_recovered(&mut self) {
+        if self.open_incident_mut().is_none() || !self.primary_serving() {
+            return;
+        }
+        let now = self.now;
+        let primary = self.primary;
+        let reaching = self
+            .clients
+            .states
+            .iter()
+            .filter(|c| c.site_at(now) == primary)
+            .count();
+        if reaching > 0
+            && let Some(inc) = self.open_incident_mut()
+        {
+            inc.first_served.get_or_insert(now);
+        }
+        if reaching == self.clients.states.len() {
+            if let Some(inc) = self.open_incident_mut() {
+                inc.recovered = Some(now);
+            }
+        } else {
+            let last = self
                 .clients
                 .states
                 .iter()
-                .all(|c| c.site_at(self.now) == self.primary)
-        {
-            let now = self.now;
-            if let Some(inc) = self.open_incident_mut() {
-                inc.recovered = Some(now);
+                .map(|c| c.switch_at)
+                .max()
+                .unwrap_or(now);
+            if last > now {
+                self.schedule(
+                    last,
+                    Event::AllClientsMoved {
+                        failover: self.failover.id,
+                    },
+                );
             }
         }
     }

@@ -88,17 +88,13 @@ impl World<'_> {
                 self.failover.phase = super::world::Phase::Watching;
                 self.failover.id += 1;
             }
-            let now = self.now;
-            if let Some(inc) = self.open_incident_mut() {
-                inc.first_served.get_or_insert(now);
-                inc.recovered = Some(now);
-            }
             // Its connections died with it: start them afresh from what each
             // standby has.
             for i in 0..self.streams.len() {
                 self.reset_stream(i as StreamId, Undelivered::LinkDown);
                 self.reconnect_stream(i as StreamId);
             }
+            self.check_recovered();
         } else {
             for i in 0..self.streams.len() {
                 if self.streams[i].dest == site {

@@ -115,3 +115,52 @@ fn syntax_errors_point_at_the_line() {
     let msg = problems("name = \"x\"\narchitecture = \n");
     assert!(msg.contains("bad.toml:2:"), "{msg}");
 }
+
+#[test]
+fn failure_fields_are_located_at_their_own_line() {
+    let k = Knobs {
+        failures: "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"10 minutes\"",
+        ..Knobs::default()
+    };
+    let text = toml(&k);
+    let msg = problems(&text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("at = \"10 minutes\""))
+        .unwrap()
+        + 1;
+    assert!(
+        msg.contains(&format!(
+            "bad.toml:{line}:6: failures[0].at: invalid duration"
+        )),
+        "{msg}"
+    );
+    let k = Knobs {
+        failures: "[[failures]]\nkind = \"link-down\"\ntarget = \"dc-a\"\nat = \"1m\"",
+        ..Knobs::default()
+    };
+    let msg = problems(&toml(&k));
+    assert!(
+        msg.contains("failures[0].target: target does not apply to kind = \"link-down\""),
+        "{msg}"
+    );
+    assert!(msg.contains("kind = \"link-down\" needs `link`"), "{msg}");
+}
+
+#[test]
+fn a_bad_default_link_value_is_reported_once_where_written() {
+    let msg = problems(&toml(&Knobs {
+        link: "loss = -0.1",
+        ..Knobs::default()
+    }));
+    assert_eq!(msg.matches("network.default_link.loss").count(), 1, "{msg}");
+}
+
+#[test]
+fn monitor_in_the_primary_is_rejected() {
+    let text = toml(&Knobs::default()).replace("monitor = \"dc-c\"", "monitor = \"dc-a\"");
+    assert!(
+        problems(&text)
+            .contains("failover.monitor: the monitor must not run in the primary's datacenter")
+    );
+}
