@@ -1,7 +1,10 @@
 //! Command-line interface: argument parsing and the commands. Progress bars
 //! and terminal output live here, never in the engine.
 
+mod compare;
 mod run;
+mod sweep;
+mod trace;
 mod validate;
 
 use std::path::PathBuf;
@@ -29,11 +32,37 @@ pub enum Command {
     /// Run a scenario many times and summarise RTO, RPO, lag and latency.
     ///
     /// Writes runs.csv (one row per run), summary.json (statistics per metric,
-    /// with the seed and scenario hash) and a copy of the scenario into the
-    /// output folder, and prints a summary table.
+    /// with the seed and scenario hash), targets.csv when the scenario states
+    /// targets, plots and an index.html report into the output folder, and
+    /// prints a summary table. Exit code: 0 when every target passes (or there
+    /// are none), 2 when a target fails, 3 when one is undecided (more runs
+    /// needed), 1 on errors.
     ///
     /// Example: drsim run scenarios/active-passive.toml --runs 1000 --seed 42 --out output/ap
     Run(RunArgs),
+    /// Run several scenarios with common random numbers and compare them.
+    ///
+    /// Run i of every scenario sees the same random draws wherever the
+    /// scenarios share those parts, so differences come from the architecture,
+    /// not from luck. Writes comparison.csv (every metric per scenario, plus
+    /// paired differences against the first scenario with confidence
+    /// intervals), each scenario's runs, plots and index.html.
+    ///
+    /// Example: drsim compare scenarios/active-passive.toml scenarios/active-passive-semisync.toml --runs 500 --out output/cmp
+    Compare(CompareArgs),
+    /// Run a scenario over a grid of parameter values (cartesian product).
+    ///
+    /// Each --param is PATH=VALUES where PATH is a dotted field of the scenario
+    /// file and VALUES is a list ("5s,10s,30s") or a range
+    /// ("0.1s..10s:log:12", "1..5:lin:5"). Without --param, the grid comes from
+    /// the scenario's [sweep] table. Every grid point uses the same run seeds.
+    ///
+    /// Example: drsim sweep scenarios/active-passive.toml --param replication.interval=0.1s..10s:log:6 --runs 200
+    Sweep(SweepArgs),
+    /// Write the event log and a timeline of one run, to see why it went as it did.
+    ///
+    /// Example: drsim trace scenarios/active-passive.toml --run 3 --seed 42
+    Trace(TraceArgs),
     /// Check scenario files and explain every problem found, with line and field.
     ///
     /// Example: drsim validate scenarios/*.toml
@@ -44,18 +73,16 @@ pub enum Command {
     },
 }
 
-#[derive(clap::Args, Debug)]
-pub struct RunArgs {
-    /// The scenario file (TOML); see docs/scenarios.md for its format.
-    #[arg(value_name = "SCENARIO")]
-    pub scenario: PathBuf,
+/// Options shared by the commands that run Monte Carlo studies.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StudyArgs {
     /// Number of Monte Carlo runs [default: simulation.runs in the file, else 100].
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub runs: Option<u64>,
     /// Master seed; run i uses a seed derived from (seed, i) [default: simulation.seed, else 1].
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
-    /// Output folder [default: output/<scenario name>].
+    /// Output folder [default: a folder under output/ named after the study].
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads (results do not depend on it) [default: all cores].
@@ -66,10 +93,79 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML); see docs/scenarios.md for its format.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more scenario files; the first is the baseline for paired differences.
+    #[arg(value_name = "SCENARIO", num_args = 2.., required = true)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file to vary.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// PATH=VALUES, e.g. replication.interval=0.1s..10s:log:12 or failover.health_check.interval=5s,10s,30s (repeatable).
+    #[arg(long = "param", short = 'p', value_name = "PATH=VALUES")]
+    pub params: Vec<String>,
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
+    /// The scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Which Monte Carlo run to trace (its seed is derived from --seed and this index).
+    #[arg(long, short = 'r', default_value_t = 0)]
+    pub run: u64,
+    /// Master seed [default: simulation.seed, else 1].
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Output folder [default: output/<scenario name>-trace-<run>].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Event log format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
+    pub format: TraceFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    Csv,
+    Jsonl,
+}
+
+/// Why a study ended: decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished; every target passed or there were none.
+    Passed,
+    /// Finished; at least one target failed.
+    TargetFailed,
+    /// Finished; no target failed but at least one needs more runs.
+    Undecided,
+}
+
 /// Runs the parsed command; the exit code is the caller's business.
-pub fn execute(cli: Cli) -> anyhow::Result<()> {
+pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Run(args) => run::execute(args),
-        Command::Validate { files } => validate::execute(&files),
+        Command::Compare(args) => compare::execute(args),
+        Command::Sweep(args) => sweep::execute(args),
+        Command::Trace(args) => trace::execute(args).map(|()| Outcome::Passed),
+        Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
     }
 }

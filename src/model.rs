@@ -33,6 +33,44 @@ pub struct Scenario {
     pub replication: Replication,
     pub failover: Failover,
     pub failures: Vec<FailureSpec>,
+    /// Service-level targets to judge the results against.
+    pub targets: Vec<Target>,
+    pub cost: Option<Cost>,
+}
+
+/// "metric <= max (or >= min) with probability p", judged over runs.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// A runs.csv column, e.g. `rto_s`.
+    pub metric: String,
+    pub bound: Bound,
+    pub probability: f64,
+    /// How the user wrote it, for reports ("rto_s <= 300 with probability 0.99").
+    pub label: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Bound {
+    pub fn holds(self, v: f64) -> bool {
+        match self {
+            Bound::AtMost(m) => v <= m,
+            Bound::AtLeast(m) => v >= m,
+        }
+    }
+}
+
+/// Monthly cost of the deployment, in the user's currency.
+#[derive(Clone, Copy, Debug)]
+pub struct Cost {
+    pub primary_site_monthly: f64,
+    pub standby_site_monthly: f64,
+    /// Price per GB (1e9 bytes) of replication traffic between regions.
+    pub inter_region_per_gb: f64,
 }
 
 #[derive(Clone, Debug)]

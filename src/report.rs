@@ -1,6 +1,7 @@
 //! Everything a run leaves behind: runs.csv, summary.json, the terminal table.
 //! Reads results only; never touches the model.
 
+pub mod html;
 pub mod output;
 pub mod plot;
 pub mod table;

@@ -11,19 +11,20 @@ use crate::{runner, scenario};
 
 use super::RunArgs;
 
-pub fn execute(args: RunArgs) -> anyhow::Result<()> {
+pub fn execute(args: RunArgs) -> anyhow::Result<super::Outcome> {
     let scenario = scenario::load(&args.scenario)?;
     let text = std::fs::read(&args.scenario)
         .with_context(|| format!("reading {}", args.scenario.display()))?;
-    let runs = args.runs.unwrap_or(u64::from(scenario.default_runs));
-    let seed = args.seed.unwrap_or(scenario.default_seed);
+    let runs = args.study.runs.unwrap_or(u64::from(scenario.default_runs));
+    let seed = args.study.seed.unwrap_or(scenario.default_seed);
     let out = args
+        .study
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(sanitize(&scenario.name)));
-    let threads = args.threads.unwrap_or(0) as usize;
+    let threads = args.study.threads.unwrap_or(0) as usize;
 
-    let bar = progress_bar(runs, args.quiet);
+    let bar = progress_bar(runs, args.study.quiet);
     let rows = runner::monte_carlo(&scenario, runs, seed, threads, &|| bar.inc(1))?;
     bar.finish_and_clear();
 
@@ -44,7 +45,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     ];
     output::write_all(&out, &files)?;
 
-    if !args.quiet {
+    if !args.study.quiet {
         println!(
             "scenario {} ({}), {runs} runs, master seed {seed}",
             scenario.name, file
@@ -55,7 +56,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
-    Ok(())
+    Ok(super::Outcome::Passed)
 }
 
 fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {

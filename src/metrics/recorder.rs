@@ -37,6 +37,10 @@ pub struct Recorder {
     pub failovers: u32,
     pub false_failovers: u32,
     pub incident: Option<Incident>,
+    /// Replication bytes sent between datacenters of different regions.
+    pub cross_region_bytes: f64,
+    /// Set by the world when the scenario has a cost model.
+    pub cost_monthly: Option<f64>,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -68,6 +72,8 @@ impl Recorder {
             failovers: 0,
             false_failovers: 0,
             incident: None,
+            cross_region_bytes: 0.0,
+            cost_monthly: None,
         }
     }
 
@@ -125,6 +131,7 @@ impl Recorder {
             drain_wait_s: inc.and_then(|i| i.drain_wait).map(secs),
             incident: u8::from(inc.is_some()),
             recovered: u8::from(inc.is_some_and(|i| i.recovered.is_some())),
+            cost_monthly: self.cost_monthly,
             events,
         }
     }

@@ -27,13 +27,40 @@ pub struct RunRow {
     pub drain_wait_s: Option<f64>,
     pub incident: u8,
     pub recovered: u8,
+    /// Monthly cost of the deployment (sites plus inter-region replication
+    /// traffic at this run's rate); empty without a [cost] table.
+    pub cost_monthly: Option<f64>,
     pub events: u64,
 }
 
+/// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
+pub const METRIC_NAMES: [&str; 20] = [
+    "rto_s",
+    "rto_first_s",
+    "detection_s",
+    "rpo_s",
+    "lost_writes",
+    "replication_lag_mean_s",
+    "replication_lag_p99_s",
+    "replication_lag_max_s",
+    "write_latency_p50_ms",
+    "write_latency_p99_ms",
+    "failovers",
+    "false_failovers",
+    "writes",
+    "writes_failed",
+    "availability",
+    "drain_wait_s",
+    "incident",
+    "recovered",
+    "cost_monthly",
+    "events",
+];
+
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 19] {
-        [
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 20] {
+        let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
             ("detection_s", self.detection_s),
@@ -52,7 +79,22 @@ impl RunRow {
             ("drain_wait_s", self.drain_wait_s),
             ("incident", Some(self.incident as f64)),
             ("recovered", Some(self.recovered as f64)),
+            ("cost_monthly", self.cost_monthly),
             ("events", Some(self.events as f64)),
-        ]
+        ];
+        debug_assert!(values.iter().zip(METRIC_NAMES).all(|(v, n)| v.0 == n));
+        values
+    }
+
+    /// The value of one metric by name; `None` if unknown or not applicable.
+    /// An incident still open at the horizon has an unbounded RTO.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        if (name == "rto_s" || name == "rto_first_s") && self.incident == 1 && self.recovered == 0 {
+            return Some(f64::INFINITY);
+        }
+        self.metrics()
+            .into_iter()
+            .find(|m| m.0 == name)
+            .and_then(|m| m.1)
     }
 }

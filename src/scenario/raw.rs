@@ -25,6 +25,77 @@ pub struct RawScenario {
     pub failover: RawFailover,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
+    #[serde(default)]
+    pub targets: Vec<RawTarget>,
+    pub cost: Option<RawCost>,
+    /// Parameter grid for `drsim sweep`; ignored by other commands.
+    pub sweep: Option<RawSweep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub metric: String,
+    pub max: Option<Threshold>,
+    pub min: Option<Threshold>,
+    pub probability: f64,
+}
+
+/// A target threshold: a number in the metric's unit, or a duration ("5m")
+/// for metrics in seconds or milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Threshold {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Threshold;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number in the metric's unit, or a duration such as \"5m\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Threshold, E> {
+                Ok(Threshold::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Threshold, E> {
+                Ok(Threshold::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Threshold, E> {
+                Ok(Threshold::Number(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Threshold, E> {
+                Ok(Threshold::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub primary_site_monthly: f64,
+    pub standby_site_monthly: f64,
+    #[serde(default)]
+    pub inter_region_per_gb: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub params: Vec<RawSweepParam>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweepParam {
+    /// Dotted path of the swept field, e.g. "replication.interval".
+    pub path: String,
+    /// The values, in the command-line syntax: "0.1s..10s:log:12" or "5s,10s,30s".
+    pub values: String,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

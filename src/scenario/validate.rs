@@ -2,8 +2,9 @@
 //! input lives here and reports the field it concerns; the engine trusts the result.
 
 use crate::model::{
-    self, ClientGroup, Datacenter, Dist, Dns, Failover, FailureKind, FailureSpec, HealthCheck,
-    Link, Replication, ReplicationMode, Scenario, Shipping, SiteId, Topology, Workload,
+    self, Bound, ClientGroup, Cost, Datacenter, Dist, Dns, Failover, FailureKind, FailureSpec,
+    HealthCheck, Link, Replication, ReplicationMode, Scenario, Shipping, SiteId, Target, Topology,
+    Workload,
 };
 use crate::sim::time::SimDuration;
 
@@ -804,6 +805,93 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         }
     }
 
+    // Targets and cost.
+    let mut targets = Vec::new();
+    for (i, t) in raw.targets.iter().enumerate() {
+        let p = root.key("targets").index(i);
+        if !crate::metrics::row::METRIC_NAMES.contains(&t.metric.as_str()) {
+            c.fail(
+                p.key("metric"),
+                format!(
+                    "unknown metric \"{}\"; metrics are the runs.csv columns: {}",
+                    t.metric,
+                    crate::metrics::row::METRIC_NAMES.join(", ")
+                ),
+            );
+        }
+        if !(t.probability > 0.0 && t.probability <= 1.0) {
+            c.fail(
+                p.key("probability"),
+                format!("must be in (0, 1], got {}", t.probability),
+            );
+        }
+        let value = |c: &mut Checker, field: &str, th: &Threshold| -> f64 {
+            match th {
+                Threshold::Number(v) => *v,
+                Threshold::Text(s) => {
+                    let scale = if t.metric.ends_with("_ms") { 1e3 } else { 1.0 };
+                    if !(t.metric.ends_with("_s") || t.metric.ends_with("_ms")) {
+                        c.fail(
+                            p.key(field),
+                            format!("{} is not a time; give a plain number", t.metric),
+                        );
+                        return 0.0;
+                    }
+                    super::units::parse_duration(s)
+                        .map(|v| v * scale)
+                        .unwrap_or_else(|e| {
+                            c.fail(p.key(field), e);
+                            0.0
+                        })
+                }
+            }
+        };
+        let (bound, op, v) = match (&t.max, &t.min) {
+            (Some(m), None) => {
+                let v = value(&mut c, "max", m);
+                (Bound::AtMost(v), "<=", v)
+            }
+            (None, Some(m)) => {
+                let v = value(&mut c, "min", m);
+                (Bound::AtLeast(v), ">=", v)
+            }
+            _ => {
+                c.fail(
+                    p.clone(),
+                    "give exactly one of `max` (metric <= max) or `min` (metric >= min)",
+                );
+                (Bound::AtMost(0.0), "<=", 0.0)
+            }
+        };
+        let label = format!("{} {op} {v} with probability {}", t.metric, t.probability);
+        targets.push(Target {
+            metric: t.metric.clone(),
+            bound,
+            probability: t.probability,
+            label,
+        });
+    }
+    let cost = raw.cost.as_ref().map(|k| {
+        let p = root.key("cost");
+        for (field, v) in [
+            ("primary_site_monthly", k.primary_site_monthly),
+            ("standby_site_monthly", k.standby_site_monthly),
+            ("inter_region_per_gb", k.inter_region_per_gb),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                c.fail(
+                    p.key(field),
+                    format!("must be a non-negative amount, got {v}"),
+                );
+            }
+        }
+        Cost {
+            primary_site_monthly: k.primary_site_monthly,
+            standby_site_monthly: k.standby_site_monthly,
+            inter_region_per_gb: k.inter_region_per_gb,
+        }
+    });
+
     if !c.problems.is_empty() {
         // A bad default_link value would otherwise be reported once per pair.
         let mut unique: Vec<Problem> = Vec::new();
@@ -865,5 +953,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             },
         },
         failures,
+        targets,
+        cost,
     })
 }

@@ -183,6 +183,9 @@ impl World<'_> {
             &mut self.rng.network,
         ) {
             Ok(t) => {
+                if self.cross_region[link] {
+                    self.metrics.cross_region_bytes += bytes;
+                }
                 let s = &mut self.streams[i as usize];
                 s.shipped = to;
                 s.in_flight.push_back((t.sent, to));

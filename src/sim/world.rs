@@ -73,6 +73,8 @@ pub struct World<'s> {
     pub failover: FailoverState,
     pub metrics: Recorder,
     pub events: u64,
+    /// Per link: its ends are in different regions (traffic there is billed).
+    pub cross_region: Vec<bool>,
     /// Reused buffer for the quorum computation (no allocation per ack).
     pub scratch: Vec<u64>,
     /// Last connection epoch handed out; every stream connection gets a new one.
@@ -136,6 +138,11 @@ impl<'s> World<'s> {
             metrics: Recorder::new(),
             events: 0,
             epochs: 0,
+            cross_region: scenario
+                .links
+                .iter()
+                .map(|l| scenario.datacenters[l.a].region != scenario.datacenters[l.b].region)
+                .collect(),
             scratch: Vec::with_capacity(scenario.topology.standbys.len()),
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
         };
@@ -177,7 +184,23 @@ impl<'s> World<'s> {
                 break;
             }
         }
+        self.metrics.cost_monthly = self.cost_monthly();
         Ok(self.metrics.finish(run, seed, self.events))
+    }
+
+    /// Sites at their monthly price plus this run's inter-region replication
+    /// traffic, extrapolated to a 30-day month.
+    fn cost_monthly(&self) -> Option<f64> {
+        let c = self.scenario.cost?;
+        let standbys = self.scenario.topology.standbys.len() as f64;
+        let month_s = 30.0 * 86_400.0;
+        let gb_per_month =
+            self.metrics.cross_region_bytes / self.scenario.horizon.as_secs_f64() * month_s / 1e9;
+        Some(
+            c.primary_site_monthly
+                + standbys * c.standby_site_monthly
+                + gb_per_month * c.inter_region_per_gb,
+        )
     }
 
     fn start(&mut self) {
