@@ -3,6 +3,7 @@
 
 mod compare;
 mod run;
+mod study;
 mod sweep;
 mod trace;
 mod validate;

@@ -9,12 +9,13 @@ use anyhow::{Context, Result};
 
 /// Writes all `files` (name, bytes) into `dir`, creating it. Either every file
 /// lands under its final name or none is replaced.
-pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+pub fn write_all<S: AsRef<str>>(dir: &Path, files: &[(S, Vec<u8>)]) -> Result<()> {
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> Result<()> {
         for (name, bytes) in files {
+            let name = name.as_ref();
             let tmp = dir.join(format!(".{name}.partial"));
             let mut f = fs::File::create(&tmp)
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
