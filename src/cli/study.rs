@@ -198,9 +198,3 @@ pub fn shell_word(s: &str) -> String {
 pub fn default_out(name: &str) -> PathBuf {
     PathBuf::from("output").join(sanitize(name))
 }
-
-/// The command line as typed, for "reproduce with" lines.
-pub fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).map(|a| shell_word(&a)).collect();
-    format!("drsim {}", args.join(" "))
-}
