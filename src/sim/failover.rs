@@ -32,7 +32,7 @@ impl World<'_> {
         let spec = &self.scenario.links[link];
         match self
             .network
-            .datagram_delay(spec, link, &mut self.rng.network)
+            .datagram_delay(spec, link, &mut self.rng.probes)
         {
             Some(d) if d < hc.timeout => {
                 self.schedule_in(d, Event::ProbeArrived { sent: self.now })
@@ -52,7 +52,7 @@ impl World<'_> {
         let spec = &self.scenario.links[link];
         match self
             .network
-            .datagram_delay(spec, link, &mut self.rng.network)
+            .datagram_delay(spec, link, &mut self.rng.probes)
         {
             Some(d) if self.now + d <= deadline => {
                 self.schedule_in(d, Event::CheckCompleted { ok: true })

@@ -34,6 +34,9 @@ pub enum Stream {
     Failures = 3,
     Failover = 4,
     Clients = 5,
+    /// Health-check probes: apart from data traffic, so that architectures
+    /// with different replication see the same health-check luck.
+    Probes = 6,
 }
 
 /// A generator for one purpose of one run.
@@ -54,6 +57,7 @@ pub struct Rngs {
     pub failures: SimRng,
     pub failover: SimRng,
     pub clients: SimRng,
+    pub probes: SimRng,
 }
 
 impl Rngs {
@@ -64,6 +68,7 @@ impl Rngs {
             failures: stream_rng(run_seed, Stream::Failures),
             failover: stream_rng(run_seed, Stream::Failover),
             clients: stream_rng(run_seed, Stream::Clients),
+            probes: stream_rng(run_seed, Stream::Probes),
         }
     }
 }

@@ -4,6 +4,7 @@ mod bundled;
 mod cli;
 mod closed_forms;
 mod common;
+mod compare;
 mod determinism;
 mod failure_modes;
 mod input_errors;
