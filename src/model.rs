@@ -36,6 +36,8 @@ pub struct Scenario {
     /// Service-level targets to judge the results against.
     pub targets: Vec<Target>,
     pub cost: Option<Cost>,
+    /// The grid of `[sweep]`, already checked to parse.
+    pub sweep: Vec<crate::sweep::Param>,
 }
 
 /// "metric <= max (or >= min) with probability p", judged over runs.

@@ -38,11 +38,28 @@ pub fn monte_carlo(
     threads: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<RunRow>, RunFailure> {
+    let mut all = monte_carlo_many(&[scenario], runs, master_seed, threads, on_done)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// Runs `runs` simulations of each scenario as one pool of work units
+/// (scenario x run), so short studies keep every core busy. Run i of every
+/// scenario has the same seed (common random numbers). Results come back per
+/// scenario, in run order.
+pub fn monte_carlo_many(
+    scenarios: &[&Scenario],
+    runs: u64,
+    master_seed: u64,
+    threads: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<RunRow>>, RunFailure> {
+    let units = runs * scenarios.len() as u64;
     let work = || {
         let stop = AtomicBool::new(false);
-        (0..runs)
+        (0..units)
             .into_par_iter()
-            .map(|i| {
+            .map(|u| {
+                let (k, i) = ((u / runs) as usize, u % runs);
                 let seed = run_seed(master_seed, i);
                 if stop.load(Ordering::Relaxed) {
                     return Err(RunFailure {
@@ -51,7 +68,7 @@ pub fn monte_carlo(
                         error: RunError::Cancelled,
                     });
                 }
-                let r = simulate(scenario, i, seed).map_err(|error| RunFailure {
+                let r = simulate(scenarios[k], i, seed).map_err(|error| RunFailure {
                     run: i,
                     seed,
                     error,
@@ -73,11 +90,13 @@ pub fn monte_carlo(
         }
     };
     // Report the lowest-indexed real failure, never a cancellation.
-    let mut rows = Vec::with_capacity(results.len());
+    let mut out: Vec<Vec<RunRow>> = (0..scenarios.len())
+        .map(|_| Vec::with_capacity(runs as usize))
+        .collect();
     let mut first_cancel = None;
-    for r in results {
+    for (u, r) in results.into_iter().enumerate() {
         match r {
-            Ok(row) => rows.push(row),
+            Ok(row) => out[u / runs as usize].push(row),
             Err(f) if matches!(f.error, RunError::Cancelled) => {
                 first_cancel = first_cancel.or(Some(f))
             }
@@ -86,6 +105,6 @@ pub fn monte_carlo(
     }
     match first_cancel {
         Some(f) => Err(f),
-        None => Ok(rows),
+        None => Ok(out),
     }
 }

@@ -56,10 +56,8 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<Outcome> {
 
     let total = plan.runs * scenarios.len() as u64;
     let bar = study::progress_bar(total, args.study.quiet, "runs");
-    let mut all_rows = Vec::new();
-    for (_, s, _) in &scenarios {
-        all_rows.push(study::monte_carlo(s, &plan, &bar)?);
-    }
+    let refs: Vec<&Scenario> = scenarios.iter().map(|s| &s.1).collect();
+    let all_rows = study::monte_carlo_many(&refs, &plan, &bar)?;
     bar.finish_and_clear();
 
     let mut files = Files::default();

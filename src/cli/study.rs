@@ -58,6 +58,21 @@ pub fn monte_carlo(
     )?)
 }
 
+/// Several scenarios as one pool of work (common random numbers across them).
+pub fn monte_carlo_many(
+    scenarios: &[&Scenario],
+    plan: &Plan,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<Vec<RunRow>>> {
+    Ok(runner::monte_carlo_many(
+        scenarios,
+        plan.runs,
+        plan.seed,
+        plan.threads,
+        &|| bar.inc(1),
+    )?)
+}
+
 pub fn judge(scenario: &Scenario, rows: &[RunRow]) -> Vec<TargetResult> {
     scenario.targets.iter().map(|t| evaluate(t, rows)).collect()
 }

@@ -1,7 +1,355 @@
-//! `drsim sweep`.
+//! `drsim sweep`: one scenario over a grid of parameter values, every point
+//! with the same run seeds (common random numbers).
 
+use anyhow::Context;
+
+use crate::metrics::compare::{column, pareto_front};
+use crate::metrics::row::{METRIC_NAMES, RunRow};
+use crate::metrics::summary::{MetricSummary, describe};
+use crate::report::html::Page;
+use crate::report::output;
+use crate::report::plot::{BandPoint, Heatmap, Lines, ParetoScatter, short};
+use crate::scenario;
+use crate::sweep::{self, Param};
+
+use super::study::{self, Files};
 use super::{Outcome, SweepArgs};
 
-pub fn execute(_args: SweepArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("drsim sweep is not implemented yet")
+/// Metrics plotted against the swept parameters.
+const PLOTTED: [(&str, &str); 6] = [
+    ("rto_s", "RTO, all clients (s)"),
+    ("rpo_s", "RPO window (s)"),
+    ("lost_writes", "lost writes"),
+    ("availability", "write availability"),
+    ("write_latency_p99_ms", "write latency p99 (ms)"),
+    ("cost_monthly", "monthly cost"),
+];
+
+struct Point {
+    label: String,
+    index: Vec<usize>,
+    rows: Vec<RunRow>,
+}
+
+pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
+    let base = scenario::load(&args.scenario)?;
+    let file = args.scenario.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.scenario).with_context(|| format!("reading {file}"))?;
+    let params: Vec<Param> = if args.params.is_empty() {
+        if base.sweep.is_empty() {
+            anyhow::bail!(
+                "{file} has no [sweep] table; give the grid with --param PATH=VALUES (see drsim sweep --help)"
+            );
+        }
+        base.sweep.clone()
+    } else {
+        args.params
+            .iter()
+            .map(|s| sweep::parse_spec(s))
+            .collect::<Result<_, _>>()?
+    };
+    let grid = sweep::grid(&params)?;
+    // Build and validate every point before running any.
+    let mut scenarios = Vec::with_capacity(grid.len());
+    for point in &grid {
+        scenarios.push(sweep::scenario_at(&file, &text, &params, point)?.1);
+    }
+    let plan = study::plan(&args.study, &base);
+    let out = args
+        .study
+        .out
+        .clone()
+        .unwrap_or_else(|| study::default_out(&format!("{}-sweep", base.name)));
+
+    let bar = study::progress_bar(plan.runs * grid.len() as u64, args.study.quiet, "runs");
+    let refs: Vec<&crate::model::Scenario> = scenarios.iter().collect();
+    let all_rows = study::monte_carlo_many(&refs, &plan, &bar)?;
+    let points: Vec<Point> = grid
+        .iter()
+        .zip(all_rows)
+        .map(|(point, rows)| Point {
+            label: sweep::describe_point(&params, point),
+            index: point.to_vec(),
+            rows,
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let spec_args: String = params
+        .iter()
+        .map(|p| {
+            let values: Vec<&str> = p.values.iter().map(|v| v.text.as_str()).collect();
+            format!(
+                " --param {}",
+                study::shell_word(&format!("{}={}", p.path, values.join(",")))
+            )
+        })
+        .collect();
+    let reproduce = format!(
+        "drsim sweep {}{spec_args} --runs {} --seed {} --out {}",
+        study::shell_word(&file),
+        plan.runs,
+        plan.seed,
+        study::shell_word(&out.display().to_string())
+    );
+
+    let mut files = Files::default();
+    files.add("sweep.csv", sweep_csv(&params, &points)?);
+    files.add("scenario.toml", text.into_bytes());
+    let mut results = Vec::new();
+    for (p, s) in points.iter().zip(&scenarios) {
+        results.extend(
+            study::judge(s, &p.rows)
+                .into_iter()
+                .map(|r| (p.label.clone(), r)),
+        );
+    }
+    if !results.is_empty() {
+        files.add("targets.csv", study::targets_csv(&results)?);
+    }
+
+    let mut page = Page::new(&format!("drsim sweep: {}", base.name));
+    let mut facts = vec![
+        ("scenario", format!("{} ({file})", base.name)),
+        ("grid points", grid.len().to_string()),
+        ("runs per point", plan.runs.to_string()),
+        ("master seed", plan.seed.to_string()),
+    ];
+    for p in &params {
+        let values: Vec<&str> = p.values.iter().map(|v| v.text.as_str()).collect();
+        facts.push(("parameter", format!("{} = {}", p.path, values.join(", "))));
+    }
+    page.facts(&facts);
+    page.paragraph("Every grid point uses the same run seeds (common random numbers), so differences between points come from the parameters.");
+    page.paragraph("Reproduce with:").code(&reproduce);
+    page.heading("Grid (mean [95% CI])");
+    let mut headers: Vec<&str> = params.iter().map(|p| p.path.as_str()).collect();
+    headers.extend(PLOTTED.iter().map(|m| m.0));
+    let table: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let mut row: Vec<String> = params
+                .iter()
+                .zip(&p.index)
+                .map(|(q, &i)| q.values[i].text.clone())
+                .collect();
+            for (m, _) in PLOTTED {
+                let s = summary(&p.rows, m);
+                row.push(match (s.mean, s.ci95_low, s.ci95_high) {
+                    (Some(x), Some(a), Some(b)) => {
+                        format!("{} [{}, {}]", short(x), short(a), short(b))
+                    }
+                    (Some(x), _, _) => short(x),
+                    _ => "-".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    page.table(&headers, &table);
+    if !results.is_empty() {
+        page.heading("Targets at each point");
+        page.table(&study::TARGET_HEADERS, &study::target_rows(&results));
+    }
+    page.heading("Metrics against the parameters");
+    for (metric, label) in PLOTTED {
+        if let Some(chart) = lines(&params, &points, metric, label) {
+            files.figure(
+                &mut page,
+                &format!("sweep_{metric}"),
+                &format!("{label}: mean with 95% confidence band"),
+                &chart,
+            )?;
+        }
+    }
+    if params.len() == 2 {
+        for (metric, label) in PLOTTED.iter().take(2) {
+            let chart = heatmap(&params, &points, metric, label);
+            files.figure(
+                &mut page,
+                &format!("heatmap_{metric}"),
+                &format!("{label}: mean over the grid"),
+                &chart,
+            )?;
+        }
+    }
+    if points
+        .iter()
+        .all(|p| summary(&p.rows, "cost_monthly").mean.is_some())
+    {
+        for (metric, label) in [("rpo_s", "RPO window (s)"), ("rto_s", "RTO (s)")] {
+            let chart = pareto(&points, metric, label);
+            files.figure(
+                &mut page,
+                &format!("pareto_cost_{metric}"),
+                &format!("monthly cost against mean {label}; the Pareto front is joined"),
+                &chart,
+            )?;
+        }
+    }
+    files.add("index.html", page.render().into_bytes());
+    output::write_all(&out, &files.files)?;
+
+    if !args.study.quiet {
+        println!(
+            "{} grid points x {} runs, master seed {} (common random numbers)",
+            grid.len(),
+            plan.runs,
+            plan.seed
+        );
+        for row in &table {
+            println!("  {}", row.join("  "));
+        }
+        println!("  (columns: {})", headers.join(", "));
+        if !results.is_empty() {
+            let count = |v: &str| results.iter().filter(|r| r.1.verdict.as_str() == v).count();
+            println!(
+                "targets over all points: {} PASS, {} FAIL, {} UNDECIDED (details in targets.csv)",
+                count("PASS"),
+                count("FAIL"),
+                count("UNDECIDED")
+            );
+        }
+        println!(
+            "wrote {} (open index.html); reproduce with: {reproduce}",
+            out.display()
+        );
+    }
+    Ok(Outcome::Passed)
+}
+
+fn summary(rows: &[RunRow], metric: &'static str) -> MetricSummary {
+    let v: Vec<f64> = column(rows, metric)
+        .into_iter()
+        .flatten()
+        .filter(|x| x.is_finite())
+        .collect();
+    describe(metric, &v)
+}
+
+/// sweep.csv: one row per grid point; parameters, then mean, CI and p99 of every metric.
+fn sweep_csv(params: &[Param], points: &[Point]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["point".to_string()];
+    header.extend(params.iter().map(|p| p.path.clone()));
+    for m in METRIC_NAMES {
+        for stat in ["n", "mean", "ci95_low", "ci95_high", "p99"] {
+            header.push(format!("{m}_{stat}"));
+        }
+    }
+    w.write_record(&header)?;
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for (k, p) in points.iter().enumerate() {
+        let mut rec = vec![k.to_string()];
+        rec.extend(
+            params
+                .iter()
+                .zip(&p.index)
+                .map(|(q, &i)| q.values[i].text.clone()),
+        );
+        for m in METRIC_NAMES {
+            let s = summary(&p.rows, m);
+            rec.extend([
+                s.n.to_string(),
+                opt(s.mean),
+                opt(s.ci95_low),
+                opt(s.ci95_high),
+                opt(s.p99),
+            ]);
+        }
+        w.write_record(&rec)?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// The metric against the first parameter, one line per value of the second.
+fn lines(params: &[Param], points: &[Point], metric: &'static str, label: &str) -> Option<Lines> {
+    let first = &params[0];
+    if first.values.iter().any(|v| v.number.is_none()) {
+        return None;
+    }
+    let groups = params.get(1).map_or(1, |p| p.values.len());
+    let mut series = Vec::new();
+    for g in 0..groups {
+        let mut pts: Vec<BandPoint> = Vec::new();
+        for p in points
+            .iter()
+            .filter(|p| params.len() < 2 || p.index[1] == g)
+        {
+            // Further parameters: plot only their first value.
+            if p.index.iter().skip(2).any(|&i| i != 0) {
+                continue;
+            }
+            let s = summary(&p.rows, metric);
+            if let (Some(x), Some(m)) = (first.values[p.index[0]].number, s.mean) {
+                pts.push((x, m, s.ci95_low.unwrap_or(m), s.ci95_high.unwrap_or(m)));
+            }
+        }
+        if !pts.is_empty() {
+            let name = params.get(1).map_or(label.to_string(), |p| {
+                format!("{} = {}", p.path, p.values[g].text)
+            });
+            series.push((name, pts));
+        }
+    }
+    (!series.is_empty()).then(|| Lines {
+        title: format!("{label} against {}", first.path),
+        x_label: axis_label(first),
+        y_label: label.to_string(),
+        log_x: first.log,
+        series,
+    })
+}
+
+/// The parameter's path, with "(s)" when its values are durations (plotted in seconds).
+fn axis_label(p: &Param) -> String {
+    if p.values
+        .iter()
+        .all(|v| crate::scenario::units::parse_duration(&v.text).is_ok())
+    {
+        format!("{} (s)", p.path)
+    } else {
+        p.path.clone()
+    }
+}
+
+fn heatmap(params: &[Param], points: &[Point], metric: &'static str, label: &str) -> Heatmap {
+    let (px, py) = (&params[0], &params[1]);
+    let mut values = vec![vec![None; px.values.len()]; py.values.len()];
+    for p in points {
+        values[p.index[1]][p.index[0]] = summary(&p.rows, metric).mean;
+    }
+    Heatmap {
+        title: format!("{label}: mean"),
+        x_label: px.path.clone(),
+        y_label: py.path.clone(),
+        x_ticks: px.values.iter().map(|v| v.text.clone()).collect(),
+        y_ticks: py.values.iter().map(|v| v.text.clone()).collect(),
+        values,
+    }
+}
+
+fn pareto(points: &[Point], metric: &'static str, label: &str) -> ParetoScatter {
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| {
+            (
+                summary(&p.rows, "cost_monthly").mean.unwrap_or(f64::NAN),
+                summary(&p.rows, metric).mean.unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    let front = pareto_front(&xy);
+    ParetoScatter {
+        title: format!("Cost against {label}"),
+        x_label: "monthly cost".into(),
+        y_label: label.into(),
+        points: points
+            .iter()
+            .zip(&xy)
+            .zip(front)
+            .map(|((p, &(x, y)), f)| (p.label.clone(), x, y, f))
+            .collect(),
+    }
 }

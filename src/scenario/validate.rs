@@ -892,6 +892,22 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         }
     });
 
+    let mut sweep = Vec::new();
+    if let Some(sw) = &raw.sweep {
+        if sw.params.is_empty() {
+            c.fail(root.key("sweep").key("params"), "list at least one parameter, e.g. { path = \"replication.interval\", values = \"0.5s,1s,2s\" }");
+        }
+        for (i, p) in sw.params.iter().enumerate() {
+            match crate::sweep::parse_values(&p.path, &p.values) {
+                Ok(param) => sweep.push(param),
+                Err(e) => c.fail(root.key("sweep").key("params").index(i).key("values"), e.0),
+            }
+        }
+        if let Err(e) = crate::sweep::grid(&sweep) {
+            c.fail(root.key("sweep"), e.0);
+        }
+    }
+
     if !c.problems.is_empty() {
         // A bad default_link value would otherwise be reported once per pair.
         let mut unique: Vec<Problem> = Vec::new();
@@ -955,5 +971,6 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         failures,
         targets,
         cost,
+        sweep,
     })
 }

@@ -8,3 +8,4 @@ mod compare;
 mod determinism;
 mod failure_modes;
 mod input_errors;
+mod sweep;
