@@ -110,13 +110,21 @@ impl Page {
 
     pub fn render(&self) -> String {
         format!(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n{body}<footer>drsim {version}</footer>\n</body>\n</html>\n",
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n{body}<footer>drsim {version}</footer>\n<script>{CHECK}</script>\n</body>\n</html>\n",
             title = esc(&self.title),
             body = self.body,
             version = env!("CARGO_PKG_VERSION"),
         )
     }
 }
+
+/// Records on <body> what the browser actually rendered (tables, rows,
+/// figures with a non-empty drawing), so an automated browser test can check
+/// the page without a driver. Harmless for a person reading the page.
+const CHECK: &str = "window.addEventListener('load',function(){var f=document.querySelectorAll('figure svg'),blank=0;\
+f.forEach(function(s){var b=s.getBBox();if(!(b.width>0&&b.height>0))blank++;});\
+document.body.setAttribute('data-render-check','tables='+document.querySelectorAll('table').length+\
+' rows='+document.querySelectorAll('table tr').length+' figures='+f.length+' blank='+blank);});";
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\

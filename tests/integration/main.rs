@@ -1,5 +1,6 @@
 //! drsim's integration tests: one binary, one module per concern.
 
+mod browser;
 mod bundled;
 mod cli;
 mod closed_forms;
