@@ -114,3 +114,50 @@ fn validate_reports_ok_and_help_explains() {
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("--runs") && help.contains("--seed") && help.contains("--threads"));
 }
+
+#[test]
+fn target_verdicts_set_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(scenario_path()).unwrap();
+    let cut = base.find("[[targets]]").unwrap();
+    let cost = base.find("[cost]").unwrap();
+    let without = format!("{}{}", &base[..cut], &base[cost..]);
+    for (target, code, verdict) in [
+        (
+            "metric = \"rto_s\"\nmax = \"10m\"\nprobability = 0.5",
+            0,
+            "PASS",
+        ),
+        (
+            "metric = \"rto_s\"\nmax = \"10s\"\nprobability = 0.5",
+            2,
+            "FAIL",
+        ),
+        (
+            "metric = \"rto_s\"\nmax = \"195s\"\nprobability = 0.5",
+            3,
+            "UNDECIDED",
+        ),
+    ] {
+        let file = dir.path().join("t.toml");
+        std::fs::write(&file, format!("{without}\n[[targets]]\n{target}\n")).unwrap();
+        let out = dir.path().join(format!("out-{code}"));
+        let o = drsim()
+            .arg("run")
+            .arg(&file)
+            .args(["--runs", "40", "--seed", "1"])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{target}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        let csv = std::fs::read_to_string(out.join("targets.csv")).unwrap();
+        assert!(csv.lines().nth(1).unwrap().ends_with(verdict), "{csv}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains(verdict));
+    }
+}
