@@ -34,7 +34,8 @@ fn run_writes_reproducible_outputs() {
             .arg(out(name))
             .status()
             .unwrap();
-        assert!(st.success());
+        // Six runs cannot settle the scenario's p99 RTO target: exit 3 (undecided).
+        assert_eq!(st.code(), Some(3));
     }
     let a = std::fs::read(out("a").join("runs.csv")).unwrap();
     let b = std::fs::read(out("b").join("runs.csv")).unwrap();
