@@ -173,6 +173,9 @@ pub struct Failover {
     /// Maximum wait for in-flight replication to land before promotion; `None`: no wait.
     pub drain_timeout: Option<SimDuration>,
     pub promotion: Dist,
+    /// A fenced old primary, once repaired, rejoins as a standby of the
+    /// current primary (rolling back writes the new primary never had).
+    pub rejoin: bool,
     pub dns: Dns,
 }
 
@@ -195,10 +198,14 @@ pub struct Dns {
 #[derive(Clone, Debug)]
 pub struct FailureSpec {
     pub kind: FailureKind,
-    /// When the failure starts, from the start of the run.
-    pub at: Dist,
+    /// When the (first) failure starts, from the start of the run; `None` for
+    /// a recurring failure whose first start is an `every` draw.
+    pub at: Option<Dist>,
     /// How long it lasts; `None` is permanent.
     pub duration: Option<Dist>,
+    /// Recurring: time from each repair to the next failure (an alternating
+    /// renewal process of up and down periods).
+    pub every: Option<Dist>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -214,6 +214,8 @@ pub struct RawFailover {
     #[serde(default)]
     pub drain: RawDrain,
     pub promotion: Option<DistSpec<Duration>>,
+    /// A repaired old primary rejoins as a standby (default true).
+    pub rejoin: Option<bool>,
     pub dns: RawDns,
 }
 
@@ -257,8 +259,10 @@ pub struct RawFailure {
     pub kind: FailureKindName,
     pub target: Option<String>,
     pub link: Option<Vec<String>>,
-    pub at: DistSpec<Duration>,
+    pub at: Option<DistSpec<Duration>>,
     pub duration: Option<DistSpec<Duration>>,
+    /// Recurring failures: time from each repair to the next failure.
+    pub every: Option<DistSpec<Duration>>,
     pub latency_multiplier: Option<f64>,
     pub extra_loss: Option<f64>,
 }

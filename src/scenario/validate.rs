@@ -788,11 +788,30 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                     })
             }
         };
-        let (at, duration) = (&fl.at, &fl.duration);
-        let at = c.duration_dist(p.key("at"), at);
-        let duration = duration.as_ref().map(|d| {
+        let every = fl.every.as_ref().map(|e| {
+            let dist = c.duration_dist(p.key("every"), e);
+            if dist.max() == Some(0.0) {
+                c.fail(p.key("every"), "must be longer than zero");
+            }
+            dist
+        });
+        if every.is_some() && fl.duration.is_none() {
+            c.fail(
+                p.clone(),
+                "a recurring failure (with `every`) needs `duration`, the time to repair",
+            );
+        }
+        let at = match (&fl.at, &every) {
+            (Some(at), _) => Some(c.duration_dist(p.key("at"), at)),
+            (None, Some(_)) => None,
+            (None, None) => {
+                c.fail(p.clone(), "missing field `at`: when the failure starts (or give `every` for recurring failures)");
+                None
+            }
+        };
+        let duration = fl.duration.as_ref().map(|d| {
             let dist = c.duration_dist(p.key("duration"), d);
-            if dist.is_zero() {
+            if dist.max() == Some(0.0) {
                 c.fail(
                     p.key("duration"),
                     "must be longer than zero; omit it for a permanent failure",
@@ -801,7 +820,12 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             dist
         });
         if let Some(kind) = kind {
-            failures.push(FailureSpec { kind, at, duration });
+            failures.push(FailureSpec {
+                kind,
+                at,
+                duration,
+                every,
+            });
         }
     }
 
@@ -961,6 +985,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             },
             drain_timeout,
             promotion,
+            rejoin: f.rejoin.unwrap_or(true),
             dns: Dns {
                 ttl,
                 update_delay,

@@ -221,6 +221,12 @@ impl World<'_> {
             .map(|s| s.dest)
             .filter(|&d| d != target && d != old && !self.sites[d].fenced)
             .collect();
+        // The old primary keeps only the shared history: if it rejoins later,
+        // its writes after `has` are rolled back.
+        if self.sites[old].applied > has {
+            self.sites[old].applied = has;
+            self.sites[old].applied_commit = self.sites[target].applied_commit;
+        }
         for &d in &standbys {
             // A standby ahead of the new primary rolls back its extra writes.
             if self.sites[d].applied > has {

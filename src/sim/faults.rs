@@ -15,14 +15,6 @@ impl World<'_> {
     pub(super) fn schedule_failures(&mut self) {
         let horizon = SimTime::ZERO + self.scenario.horizon;
         for (i, f) in self.scenario.failures.iter().enumerate() {
-            let start = SimTime::ZERO + f.at.sample_duration(&mut self.rng.failures);
-            let end = f
-                .duration
-                .as_ref()
-                .map(|d| start + d.sample_duration(&mut self.rng.failures));
-            if start >= horizon {
-                continue;
-            }
             let (begin, finish) = match f.kind {
                 FailureKind::DatacenterOutage { site } => (
                     Event::SiteFailed { site: site as u16 },
@@ -43,9 +35,28 @@ impl World<'_> {
                     },
                 ),
             };
-            self.queue.push(start, begin);
-            if let Some(end) = end.filter(|&e| e < horizon) {
+            // A recurring failure alternates up periods (`every`) and down
+            // periods (`duration`) until the horizon; the whole sequence is
+            // drawn now, so it does not depend on anything else in the run.
+            let rng = &mut self.rng.failures;
+            let mut start = match (&f.at, &f.every) {
+                (Some(at), _) => SimTime::ZERO + at.sample_duration(rng),
+                (None, Some(every)) => SimTime::ZERO + every.sample_duration(rng),
+                (None, None) => continue,
+            };
+            while start < horizon {
+                let end = f.duration.as_ref().map(|d| start + d.sample_duration(rng));
+                self.queue.push(start, begin);
+                let Some(end) = end.filter(|&e| e < horizon) else {
+                    break;
+                };
                 self.queue.push(end, finish);
+                let Some(every) = &f.every else { break };
+                // At least one nanosecond up, so a failure never starts before its repair.
+                start = end
+                    + every
+                        .sample_duration(rng)
+                        .max(crate::sim::time::SimDuration(1));
             }
         }
     }
@@ -95,6 +106,16 @@ impl World<'_> {
                 self.reconnect_stream(i as StreamId);
             }
             self.check_recovered();
+        } else if self.sites[site].fenced {
+            if self.scenario.failover.rejoin && site != self.primary {
+                // The repaired old primary rejoins as a standby and catches up.
+                self.sites[site].fenced = false;
+                let mut stream = self.streams_from(self.primary, &[site]);
+                self.streams.append(&mut stream);
+                let i = (self.streams.len() - 1) as StreamId;
+                self.streams[i as usize].connected = false;
+                self.reconnect_stream(i);
+            }
         } else {
             for i in 0..self.streams.len() {
                 if self.streams[i].dest == site {

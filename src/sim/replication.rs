@@ -76,6 +76,11 @@ impl Log {
         }
     }
 
+    /// The oldest sequence still in the log.
+    pub fn first(&self) -> u64 {
+        self.base
+    }
+
     pub fn bytes(&self, from: u64, to: u64) -> f64 {
         (from..=to).map(|s| self.get(s).size_bytes as f64).sum()
     }
@@ -260,7 +265,20 @@ impl World<'_> {
         {
             return;
         }
-        let applied = self.sites[s.dest].applied.min(self.log.committed);
+        let dest = s.dest;
+        if self.sites[dest].applied + 1 < self.log.first() {
+            // The log no longer reaches back to this standby (a rejoining old
+            // primary): it is reseeded from a snapshot taken at the log's start.
+            // The snapshot's transfer time is not modelled.
+            let first = self.log.first();
+            self.sites[dest].applied = first - 1;
+            self.sites[dest].applied_commit = if first <= self.log.committed {
+                self.log.get(first).commit
+            } else {
+                self.sites[self.primary].applied_commit
+            };
+        }
+        let applied = self.sites[dest].applied.min(self.log.committed);
         let s = &mut self.streams[i as usize];
         s.connected = true;
         s.shipped = applied;
