@@ -168,7 +168,12 @@ impl Replication {
 pub struct Failover {
     /// `None` for automatic failover; the delay before an operator acts otherwise.
     pub operator_delay: Option<Dist>,
+    /// The preferred monitor (the first of `monitors`).
     pub monitor: SiteId,
+    /// Where the failover manager can run, in preference order: the active one
+    /// is the first that is up and is not the current primary (a replicated
+    /// manager, as consensus-based failover managers are).
+    pub monitors: Vec<SiteId>,
     pub health_check: HealthCheck,
     /// Maximum wait for in-flight replication to land before promotion; `None`: no wait.
     pub drain_timeout: Option<SimDuration>,

@@ -210,6 +210,8 @@ pub struct RawFailover {
     pub mode: FailoverModeName,
     pub operator_delay: Option<DistSpec<Duration>>,
     pub monitor: Option<String>,
+    /// Failover-manager replicas in preference order (instead of `monitor`).
+    pub monitors: Option<Vec<String>>,
     pub health_check: RawHealthCheck,
     #[serde(default)]
     pub drain: RawDrain,

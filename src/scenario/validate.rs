@@ -634,14 +634,34 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         }
         (FailoverModeName::Automatic, None) => None,
     };
-    let monitor = match &f.monitor {
-        Some(m) => c.site(fp.key("monitor"), m, &datacenters),
-        None => standbys.first().copied(),
+    let monitors: Vec<SiteId> = match (&f.monitor, &f.monitors) {
+        (Some(_), Some(_)) => {
+            c.fail(
+                fp.key("monitors"),
+                "give either `monitor` (one site) or `monitors` (a list), not both",
+            );
+            Vec::new()
+        }
+        (Some(m), None) => c
+            .site(fp.key("monitor"), m, &datacenters)
+            .into_iter()
+            .collect(),
+        (None, Some(list)) => {
+            if list.is_empty() {
+                c.fail(fp.key("monitors"), "list at least one datacenter");
+            }
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, m)| c.site(fp.key("monitors").index(i), m, &datacenters))
+                .collect()
+        }
+        (None, None) => standbys.clone(),
     };
+    let monitor = monitors.first().copied();
     if monitor.is_some() && monitor == primary {
         c.fail(
-            fp.key("monitor"),
-            "the monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
+            fp.key(if f.monitors.is_some() { "monitors" } else { "monitor" }),
+            "the (first) monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
         );
     }
     let hp = fp.key("health_check");
@@ -978,6 +998,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         failover: Failover {
             operator_delay,
             monitor,
+            monitors,
             health_check: HealthCheck {
                 interval,
                 timeout,

@@ -18,14 +18,11 @@ impl World<'_> {
     pub(super) fn on_health_check_due(&mut self) {
         let hc = self.scenario.failover.health_check;
         self.schedule_in(hc.interval, Event::HealthCheckDue);
-        let monitor = self.scenario.failover.monitor;
-        // A dead monitor checks nothing; a manager mid-failover is busy.
-        if !self.sites[monitor].is_up() || self.failover.phase != Phase::Watching {
+        // No live monitor checks nothing; a manager mid-failover is busy.
+        let Some(monitor) = self.active_monitor() else {
             return;
-        }
-        if monitor == self.primary {
-            let ok = self.primary_serving();
-            self.schedule_in(SimDuration::ZERO, Event::CheckCompleted { ok });
+        };
+        if self.failover.phase != Phase::Watching {
             return;
         }
         let link = self.scenario.link_between[monitor][self.primary];
@@ -48,7 +45,11 @@ impl World<'_> {
             self.schedule(deadline, Event::CheckCompleted { ok: false });
             return;
         }
-        let link = self.scenario.link_between[self.scenario.failover.monitor][self.primary];
+        let Some(monitor) = self.active_monitor() else {
+            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            return;
+        };
+        let link = self.scenario.link_between[monitor][self.primary];
         let spec = &self.scenario.links[link];
         match self
             .network
@@ -59,6 +60,17 @@ impl World<'_> {
             }
             _ => self.schedule(deadline, Event::CheckCompleted { ok: false }),
         }
+    }
+
+    /// The failover manager in charge: the first configured monitor that is
+    /// up and is not the primary (the manager runs replicated).
+    fn active_monitor(&self) -> Option<SiteId> {
+        self.scenario
+            .failover
+            .monitors
+            .iter()
+            .copied()
+            .find(|&m| self.sites[m].is_up() && m != self.primary)
     }
 
     pub(super) fn on_check_completed(&mut self, ok: bool) {
