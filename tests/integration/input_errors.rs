@@ -161,6 +161,6 @@ fn monitor_in_the_primary_is_rejected() {
     let text = toml(&Knobs::default()).replace("monitor = \"dc-c\"", "monitor = \"dc-a\"");
     assert!(
         problems(&text)
-            .contains("failover.monitor: the monitor must not run in the primary's datacenter")
+            .contains("failover.monitor: the (first) monitor must not run in the primary's datacenter")
     );
 }
