@@ -37,14 +37,19 @@ fn hold_loop(c: &mut Criterion) {
     g.finish();
 }
 
-fn scenario_runs(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/active-passive.toml");
-    let scenario = drsim::scenario::load(&path).expect("bundled scenario is valid");
+fn load(rel: &str) -> drsim::model::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    drsim::scenario::load(&path).expect("bundled scenario is valid")
+}
+
+/// One run, throughput in events per second.
+fn one_run(c: &mut Criterion, group: &str, rel: &str, samples: usize) {
+    let scenario = load(rel);
     let events = drsim::sim::simulate(&scenario, 0, 1)
         .expect("run finishes")
         .events;
-    let mut g = c.benchmark_group("active-passive");
-    g.sample_size(20);
+    let mut g = c.benchmark_group(group);
+    g.sample_size(samples);
     g.throughput(Throughput::Elements(events));
     g.bench_function("one_run", |b| {
         b.iter(|| black_box(drsim::sim::simulate(&scenario, 0, 1).unwrap()))
@@ -52,5 +57,28 @@ fn scenario_runs(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hold_loop, scenario_runs);
+fn scenario_runs(c: &mut Criterion) {
+    // The reference model: one simulated hour, write by write (docs/performance.md).
+    one_run(c, "reference", "scenarios/bench/reference.toml", 10);
+    // The bundled incident scenario.
+    one_run(c, "active-passive", "scenarios/active-passive.toml", 20);
+}
+
+/// A 1,000-run Monte Carlo of the incident scenario on all cores, and on one.
+fn monte_carlo(c: &mut Criterion) {
+    let scenario = load("scenarios/active-passive.toml");
+    let mut g = c.benchmark_group("monte-carlo-1000");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1000));
+    for threads in [1usize, 2] {
+        g.bench_function(format!("threads_{threads}"), |b| {
+            b.iter(|| {
+                black_box(drsim::runner::monte_carlo(&scenario, 1000, 42, threads, &|| {}).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, hold_loop, scenario_runs, monte_carlo);
 criterion_main!(benches);
