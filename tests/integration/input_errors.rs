@@ -159,8 +159,7 @@ fn a_bad_default_link_value_is_reported_once_where_written() {
 #[test]
 fn monitor_in_the_primary_is_rejected() {
     let text = toml(&Knobs::default()).replace("monitor = \"dc-c\"", "monitor = \"dc-a\"");
-    assert!(
-        problems(&text)
-            .contains("failover.monitor: the (first) monitor must not run in the primary's datacenter")
-    );
+    assert!(problems(&text).contains(
+        "failover.monitor: the (first) monitor must not run in the primary's datacenter"
+    ));
 }
