@@ -5,6 +5,7 @@ pub mod html;
 pub mod output;
 pub mod plot;
 pub mod table;
+pub mod timeline;
 
 use serde::Serialize;
 

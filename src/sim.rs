@@ -12,7 +12,9 @@ pub mod queue;
 mod replication;
 pub mod rng;
 pub mod time;
+pub mod trace;
 mod workload;
 pub mod world;
 
-pub use world::{RunError, World, simulate};
+pub use trace::Trace;
+pub use world::{RunError, World, simulate, simulate_traced};

@@ -12,6 +12,7 @@ use super::queue::EventQueue;
 use super::replication::{Log, Stream};
 use super::rng::Rngs;
 use super::time::{SimDuration, SimTime};
+use super::trace::Trace;
 use super::workload::Clients;
 
 /// Per-datacenter state.
@@ -81,6 +82,8 @@ pub struct World<'s> {
     pub epochs: u32,
     /// Mean interval between writes, in nanoseconds (Poisson arrivals).
     pub write_gap_mean_ns: f64,
+    /// `Some` only for `simulate_traced`: the loop then records every event.
+    pub trace: Option<Box<Trace>>,
 }
 
 /// A run stopped before its horizon because it broke a stated limit.
@@ -145,6 +148,7 @@ impl<'s> World<'s> {
                 .collect(),
             scratch: Vec::with_capacity(scenario.topology.standbys.len()),
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
+            trace: None,
         };
         w.streams = w.streams_from(primary, &scenario.topology.standbys);
         w
@@ -169,10 +173,15 @@ impl<'s> World<'s> {
 
     /// Runs to the horizon and returns the run's row.
     pub fn run(mut self, run: u64, seed: u64) -> Result<RunRow, RunError> {
+        self.run_to_horizon(run, seed)
+    }
+
+    fn run_to_horizon(&mut self, run: u64, seed: u64) -> Result<RunRow, RunError> {
         self.start();
         let horizon = SimTime::ZERO + self.scenario.horizon;
         self.schedule(horizon, Event::HorizonReached);
         let limit = self.scenario.max_events;
+        let traced = self.trace.is_some();
         while let Some((time, event)) = self.queue.pop() {
             debug_assert!(time >= self.now, "time went backwards");
             self.now = time;
@@ -180,9 +189,18 @@ impl<'s> World<'s> {
             if self.events > limit {
                 return Err(RunError::TooManyEvents { limit, at: time });
             }
+            // Tracing is decided once per run: one always-predicted branch,
+            // and nothing held across `dispatch` (its effects are recorded
+            // before the next event, see `sim::trace`).
+            if traced {
+                self.trace_step(time, event);
+            }
             if !self.dispatch(event) {
                 break;
             }
+        }
+        if self.trace.is_some() {
+            self.trace_flush();
         }
         self.metrics.cost_monthly = self.cost_monthly();
         Ok(self.metrics.finish(run, seed, self.events))
@@ -244,4 +262,19 @@ impl<'s> World<'s> {
 /// Runs one simulation of `scenario` with `seed`; `run` is the Monte Carlo index.
 pub fn simulate(scenario: &Scenario, run: u64, seed: u64) -> Result<RunRow, RunError> {
     World::new(scenario, seed).run(run, seed)
+}
+
+/// `simulate`, also returning the run's trace: every event and the state
+/// changes behind them. The same draws as `simulate`, so the same row.
+pub fn simulate_traced(
+    scenario: &Scenario,
+    run: u64,
+    seed: u64,
+) -> Result<(RunRow, Trace), RunError> {
+    let mut w = World::new(scenario, seed);
+    w.trace = Some(Box::new(Trace::start(&w)));
+    let row = w.run_to_horizon(run, seed)?;
+    let mut trace = w.trace.take().map_or_else(Trace::default, |t| *t);
+    trace.incident = w.metrics.incident;
+    Ok((row, trace))
 }

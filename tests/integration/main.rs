@@ -10,3 +10,4 @@ mod determinism;
 mod failure_modes;
 mod input_errors;
 mod sweep;
+mod trace;
