@@ -11,9 +11,18 @@ pub type SiteId = usize;
 /// Index of an undirected link in `Scenario::links`.
 pub type LinkId = usize;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// One primary serves; standbys take over through the failover chain.
+    ActivePassive,
+    /// Every active site serves; a global load balancer routes clients.
+    ActiveActive,
+}
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: String,
+    pub architecture: Architecture,
     pub description: String,
     /// SHA-256 of the file's bytes, so every output names exactly what ran.
     pub content_hash: String,
@@ -33,6 +42,8 @@ pub struct Scenario {
     pub replication: Replication,
     pub failover: Failover,
     pub failures: Vec<FailureSpec>,
+    /// Present for `architecture = "active-active"`.
+    pub active_active: Option<ActiveActive>,
     /// Service-level targets to judge the results against.
     pub targets: Vec<Target>,
     pub cost: Option<Cost>,
@@ -81,6 +92,12 @@ pub struct Datacenter {
     pub region: usize,
     pub lat: f64,
     pub lon: f64,
+    /// Requests per second the site can serve; `None` is unlimited.
+    pub capacity_per_s: Option<f64>,
+    /// Clock offset from true time, nanoseconds (timestamps for last-writer-wins).
+    pub clock_offset_ns: i64,
+    /// Clock drift, parts per million.
+    pub clock_drift_ppm: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -102,9 +119,43 @@ pub struct Link {
 
 #[derive(Clone, Debug)]
 pub struct Topology {
+    /// Active-passive: the primary (active-active: the first active site).
     pub primary: SiteId,
-    /// Standbys in promotion-preference order.
+    /// Standbys in promotion-preference order (active-passive).
     pub standbys: Vec<SiteId>,
+    /// Active-active: the sites that serve reads and writes.
+    pub active: Vec<SiteId>,
+}
+
+/// Active-active behaviour: routing, conflicts, overload, sessions.
+#[derive(Clone, Debug)]
+pub struct ActiveActive {
+    /// Score weights of the global load balancer (lower score wins).
+    pub distance_weight: f64,
+    pub load_weight: f64,
+    pub latency_weight: f64,
+    /// Routing changes reach clients through DNS (TTL) or at once (anycast).
+    pub anycast: bool,
+    pub conflict: ConflictPolicy,
+    pub keys: KeySpace,
+    /// `None`: load beyond capacity is shed; `Some(w)`: queued up to wait `w`.
+    pub max_queue_wait: Option<SimDuration>,
+    pub sessions_replicated: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Keep the write with the later timestamp; the other is silently lost.
+    LastWriterWins,
+    /// Detect concurrent writes and surface them to the application.
+    VersionVectors,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeySpace {
+    pub count: u64,
+    /// `None`: uniform popularity; `Some(s)`: Zipf with exponent s.
+    pub zipf_exponent: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

@@ -4,6 +4,7 @@
 //! every random draw comes from a per-purpose stream seeded by the run seed; no
 //! I/O, no threads, no wall clock, no hash-map iteration.
 
+mod active_active;
 pub mod event;
 mod failover;
 mod faults;

@@ -41,6 +41,11 @@ pub struct Recorder {
     pub cross_region_bytes: f64,
     /// Set by the world when the scenario has a cost model.
     pub cost_monthly: Option<f64>,
+    pub conflicts: u64,
+    pub lost_updates: u64,
+    pub shed_requests: u64,
+    pub peak_utilisation: Option<f64>,
+    pub sessions_lost: u64,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -74,6 +79,11 @@ impl Recorder {
             incident: None,
             cross_region_bytes: 0.0,
             cost_monthly: None,
+            conflicts: 0,
+            lost_updates: 0,
+            shed_requests: 0,
+            peak_utilisation: None,
+            sessions_lost: 0,
         }
     }
 
@@ -132,6 +142,11 @@ impl Recorder {
             incident: u8::from(inc.is_some()),
             recovered: u8::from(inc.is_some_and(|i| i.recovered.is_some())),
             cost_monthly: self.cost_monthly,
+            conflicts: self.conflicts,
+            lost_updates: self.lost_updates,
+            shed_requests: self.shed_requests,
+            peak_utilisation: self.peak_utilisation,
+            sessions_lost: self.sessions_lost,
             events,
         }
     }

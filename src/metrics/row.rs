@@ -30,11 +30,21 @@ pub struct RunRow {
     /// Monthly cost of the deployment (sites plus inter-region replication
     /// traffic at this run's rate); empty without a [cost] table.
     pub cost_monthly: Option<f64>,
+    /// Active-active: writes concurrent with the key's latest write at another site.
+    pub conflicts: u64,
+    /// Active-active: updates silently lost to last-writer-wins.
+    pub lost_updates: u64,
+    /// Requests refused because their site was over capacity.
+    pub shed_requests: u64,
+    /// Highest offered load over capacity of any site in any one-second window.
+    pub peak_utilisation: Option<f64>,
+    /// Sticky sessions lost with a failed site (sessions not replicated).
+    pub sessions_lost: u64,
     pub events: u64,
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 20] = [
+pub const METRIC_NAMES: [&str; 25] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -54,12 +64,17 @@ pub const METRIC_NAMES: [&str; 20] = [
     "incident",
     "recovered",
     "cost_monthly",
+    "conflicts",
+    "lost_updates",
+    "shed_requests",
+    "peak_utilisation",
+    "sessions_lost",
     "events",
 ];
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 20] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 25] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -80,6 +95,11 @@ impl RunRow {
             ("incident", Some(self.incident as f64)),
             ("recovered", Some(self.recovered as f64)),
             ("cost_monthly", self.cost_monthly),
+            ("conflicts", Some(self.conflicts as f64)),
+            ("lost_updates", Some(self.lost_updates as f64)),
+            ("shed_requests", Some(self.shed_requests as f64)),
+            ("peak_utilisation", self.peak_utilisation),
+            ("sessions_lost", Some(self.sessions_lost as f64)),
             ("events", Some(self.events as f64)),
         ];
         debug_assert!(values.iter().zip(METRIC_NAMES).all(|(v, n)| v.0 == n));

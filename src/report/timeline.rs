@@ -55,6 +55,13 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::LinkRepaired { .. } => "link_repaired",
         Event::LinkDegraded { .. } => "link_degraded",
         Event::LinkRestored { .. } => "link_restored",
+        Event::GlbCheckDue => "glb_check_due",
+        Event::GlbProbeArrived { .. } => "glb_probe_arrived",
+        Event::GlbCheckCompleted { .. } => "glb_check_completed",
+        Event::RoutesPublished { .. } => "routes_published",
+        Event::PeerDelivered { .. } => "peer_delivered",
+        Event::PeerReconnected { .. } => "peer_reconnected",
+        Event::ClientsSwitched => "clients_switched",
         Event::HorizonReached => "horizon_reached",
     }
 }
@@ -105,7 +112,29 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 Event::LinkDegraded { link, failure } | Event::LinkRestored { link, failure } => {
                     let _ = write!(d, "link={} failure={failure}", link_name(s, link));
                 }
+                Event::GlbProbeArrived { site, sent } => {
+                    let _ = write!(
+                        d,
+                        "site={} sent_s={}",
+                        s.datacenters[site as usize].name,
+                        secs_text(sent)
+                    );
+                }
+                Event::GlbCheckCompleted { site, ok } => {
+                    let _ = write!(d, "site={} ok={ok}", s.datacenters[site as usize].name);
+                }
+                Event::RoutesPublished { version } => {
+                    let _ = write!(d, "version={version}");
+                }
+                Event::PeerDelivered { peer, epoch, to } => {
+                    let _ = write!(d, "peer={peer} epoch={epoch} to={to}");
+                }
+                Event::PeerReconnected { peer, epoch } => {
+                    let _ = write!(d, "peer={peer} epoch={epoch}");
+                }
                 Event::WriteArrived
+                | Event::GlbCheckDue
+                | Event::ClientsSwitched
                 | Event::ShipTick
                 | Event::HealthCheckDue
                 | Event::SiteFailed { .. }

@@ -25,11 +25,69 @@ pub struct RawScenario {
     pub failover: RawFailover,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
+    pub active_active: Option<RawActiveActive>,
     #[serde(default)]
     pub targets: Vec<RawTarget>,
     pub cost: Option<RawCost>,
     /// Parameter grid for `drsim sweep`; ignored by other commands.
     pub sweep: Option<RawSweep>,
+}
+
+/// `[active_active]`: global routing, conflicts, capacity and sessions.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawActiveActive {
+    pub routing: Option<RawRouting>,
+    pub conflict_resolution: Option<ConflictName>,
+    pub keys: Option<RawKeys>,
+    pub overload: Option<OverloadName>,
+    pub max_queue_wait: Option<Duration>,
+    pub sessions_replicated: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    pub distance_weight: Option<f64>,
+    pub load_weight: Option<f64>,
+    pub latency_weight: Option<f64>,
+    pub updates: Option<RouteUpdatesName>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteUpdatesName {
+    Dns,
+    Anycast,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictName {
+    LastWriterWins,
+    VersionVectors,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverloadName {
+    Shed,
+    Queue,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyDistName {
+    Uniform,
+    Zipf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: u64,
+    pub distribution: Option<KeyDistName>,
+    pub exponent: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +160,7 @@ pub struct RawSweepParam {
 #[serde(rename_all = "kebab-case")]
 pub enum Architecture {
     ActivePassive,
+    ActiveActive,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,13 +203,23 @@ pub struct RawDatacenter {
     pub region: String,
     pub lat: f64,
     pub lon: f64,
+    /// Requests per second the site can serve (active-active).
+    pub capacity: Option<Rate>,
+    /// How far the site's clock is ahead of true time (may be negative: "-3ms").
+    pub clock_offset: Option<String>,
+    /// Clock drift in parts per million (positive: runs fast).
+    pub clock_drift_ppm: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
-    pub primary: String,
-    pub standbys: Vec<String>,
+    /// Active-passive: the primary.
+    pub primary: Option<String>,
+    /// Active-passive: the standbys, in promotion-preference order.
+    pub standbys: Option<Vec<String>>,
+    /// Active-active: every site serving reads and writes.
+    pub active: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,9 +2,9 @@
 //! input lives here and reports the field it concerns; the engine trusts the result.
 
 use crate::model::{
-    self, Bound, ClientGroup, Cost, Datacenter, Dist, Dns, Failover, FailureKind, FailureSpec,
-    HealthCheck, Link, Replication, ReplicationMode, Scenario, Shipping, SiteId, Target, Topology,
-    Workload,
+    self, ActiveActive, Bound, ClientGroup, ConflictPolicy, Cost, Datacenter, Dist, Dns, Failover,
+    FailureKind, FailureSpec, HealthCheck, KeySpace, Link, Replication, ReplicationMode, Scenario,
+    Shipping, SiteId, Target, Topology, Workload,
 };
 use crate::sim::time::SimDuration;
 
@@ -190,7 +190,11 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
     if raw.name.trim().is_empty() {
         c.fail(root.key("name"), "must not be empty");
     }
-    let Architecture::ActivePassive = raw.architecture;
+    let architecture = match raw.architecture {
+        Architecture::ActivePassive => model::Architecture::ActivePassive,
+        Architecture::ActiveActive => model::Architecture::ActiveActive,
+    };
+    let aa = architecture == model::Architecture::ActiveActive;
 
     let sim = root.key("simulation");
     let horizon = c.positive(sim.key("duration"), raw.simulation.duration);
@@ -276,11 +280,50 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 regions.len() - 1
             }
         };
+        let dp = root.key("datacenters").index(i);
+        let capacity_per_s = d.capacity.map(|r| {
+            if !(r.0 > 0.0 && r.0.is_finite()) {
+                c.fail(
+                    dp.key("capacity"),
+                    format!("must be greater than zero, got {}/s", r.0),
+                );
+            }
+            r.0
+        });
+        let clock_offset_ns = match &d.clock_offset {
+            None => 0,
+            Some(text) => {
+                let (sign, body) = match text.trim().strip_prefix('-') {
+                    Some(rest) => (-1.0, rest),
+                    None => (1.0, text.trim()),
+                };
+                match super::units::parse_duration(body) {
+                    Ok(secs) => (sign * secs * 1e9).round() as i64,
+                    Err(e) => {
+                        c.fail(
+                            dp.key("clock_offset"),
+                            format!("{e} (a leading - means behind true time)"),
+                        );
+                        0
+                    }
+                }
+            }
+        };
+        let clock_drift_ppm = d.clock_drift_ppm.unwrap_or(0.0);
+        if !clock_drift_ppm.is_finite() || clock_drift_ppm.abs() > 1e5 {
+            c.fail(
+                dp.key("clock_drift_ppm"),
+                format!("must be between -100000 and 100000 ppm, got {clock_drift_ppm}"),
+            );
+        }
         datacenters.push(Datacenter {
             name: d.id.clone(),
             region,
             lat: d.lat,
             lon: d.lon,
+            capacity_per_s,
+            clock_offset_ns,
+            clock_drift_ppm,
         });
     }
 
@@ -428,29 +471,77 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
 
     // Topology.
     let topo = root.key("topology");
-    let primary = c.site(topo.key("primary"), &raw.topology.primary, &datacenters);
+    let t = &raw.topology;
     let mut standbys = Vec::new();
-    if raw.topology.standbys.is_empty() {
-        c.fail(
-            topo.key("standbys"),
-            "active-passive needs at least one standby datacenter",
-        );
-    }
-    for (i, s) in raw.topology.standbys.iter().enumerate() {
-        let p = topo.key("standbys").index(i);
-        if let Some(id) = c.site(p.clone(), s, &datacenters) {
-            if Some(id) == primary {
-                c.fail(
-                    p,
-                    format!("\"{s}\" is the primary; a standby must be another datacenter"),
-                );
-            } else if standbys.contains(&id) {
-                c.fail(p, format!("\"{s}\" is listed twice"));
-            } else {
-                standbys.push(id);
+    let mut active = Vec::new();
+    let list = |c: &mut Checker,
+                field: &str,
+                names: &[String],
+                out: &mut Vec<SiteId>,
+                taken: Option<SiteId>| {
+        for (i, s) in names.iter().enumerate() {
+            let p = topo.key(field).index(i);
+            if let Some(id) = c.site(p.clone(), s, &datacenters) {
+                if Some(id) == taken {
+                    c.fail(
+                        p,
+                        format!("\"{s}\" is the primary; a standby must be another datacenter"),
+                    );
+                } else if out.contains(&id) {
+                    c.fail(p, format!("\"{s}\" is listed twice"));
+                } else {
+                    out.push(id);
+                }
             }
         }
-    }
+    };
+    let primary = if aa {
+        for (field, present) in [
+            ("primary", t.primary.is_some()),
+            ("standbys", t.standbys.is_some()),
+        ] {
+            if present {
+                c.fail(topo.key(field), format!("{field} applies to active-passive; active-active lists its sites in `active`"));
+            }
+        }
+        match &t.active {
+            Some(names) => {
+                list(&mut c, "active", names, &mut active, None);
+                if names.len() < 2 {
+                    c.fail(topo.key("active"), "active-active needs at least two active datacenters");
+                }
+            }
+            None => c.fail(topo.clone(), "active-active needs `active`, the datacenters that serve, e.g. active = [\"us-east-1\", \"eu-west-1\"]"),
+        }
+        active.first().copied()
+    } else {
+        if t.active.is_some() {
+            c.fail(
+                topo.key("active"),
+                "active applies to active-active; active-passive names a `primary` and `standbys`",
+            );
+        }
+        let primary = match &t.primary {
+            Some(name) => c.site(topo.key("primary"), name, &datacenters),
+            None => {
+                c.fail(
+                    topo.clone(),
+                    "active-passive needs `primary`, the datacenter that serves",
+                );
+                None
+            }
+        };
+        match &t.standbys {
+            Some(names) if !names.is_empty() => {
+                list(&mut c, "standbys", names, &mut standbys, primary)
+            }
+            _ => c.fail(
+                topo.key("standbys"),
+                "active-passive needs at least one standby datacenter",
+            ),
+        }
+        primary
+    };
 
     // Workload.
     let wl = root.key("workload");
@@ -655,10 +746,11 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 .filter_map(|(i, m)| c.site(fp.key("monitors").index(i), m, &datacenters))
                 .collect()
         }
+        (None, None) if aa => active.clone(),
         (None, None) => standbys.clone(),
     };
     let monitor = monitors.first().copied();
-    if monitor.is_some() && monitor == primary {
+    if !aa && monitor.is_some() && monitor == primary {
         c.fail(
             fp.key(if f.monitors.is_some() { "monitors" } else { "monitor" }),
             "the (first) monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
@@ -849,6 +941,124 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         }
     }
 
+    // Active-active behaviour.
+    let ap = root.key("active_active");
+    let active_active = if aa {
+        let default = RawActiveActive::default();
+        let a = raw.active_active.as_ref().unwrap_or(&default);
+        let r = a.routing.as_ref();
+        let w = |field: &str, v: Option<f64>, default: f64, c: &mut Checker| {
+            let v = v.unwrap_or(default);
+            if !(v >= 0.0 && v.is_finite()) {
+                c.fail(
+                    ap.key("routing").key(field),
+                    format!("must be a non-negative weight, got {v}"),
+                );
+            }
+            v
+        };
+        // The reference design's GlobalLoadBalancer weighs 0.5 / 0.3 / 0.2.
+        let distance_weight = w(
+            "distance_weight",
+            r.and_then(|r| r.distance_weight),
+            0.5,
+            &mut c,
+        );
+        let load_weight = w("load_weight", r.and_then(|r| r.load_weight), 0.3, &mut c);
+        let latency_weight = w(
+            "latency_weight",
+            r.and_then(|r| r.latency_weight),
+            0.2,
+            &mut c,
+        );
+        if distance_weight + load_weight + latency_weight <= 0.0 {
+            c.fail(
+                ap.key("routing"),
+                "the routing weights are all zero; give at least one a positive weight",
+            );
+        }
+        let keys = match &a.keys {
+            None => KeySpace {
+                count: 1_000_000,
+                zipf_exponent: None,
+            },
+            Some(k) => {
+                let kp = ap.key("keys");
+                if k.count == 0 || k.count > 100_000_000 {
+                    c.fail(
+                        kp.key("count"),
+                        format!("must be between 1 and 100000000 keys, got {}", k.count),
+                    );
+                }
+                let zipf = match (k.distribution.unwrap_or(KeyDistName::Uniform), k.exponent) {
+                    (KeyDistName::Zipf, Some(s)) if s > 0.0 && s.is_finite() => Some(s),
+                    (KeyDistName::Zipf, Some(s)) => {
+                        c.fail(
+                            kp.key("exponent"),
+                            format!("must be greater than zero, got {s}"),
+                        );
+                        None
+                    }
+                    (KeyDistName::Zipf, None) => {
+                        c.fail(
+                            kp.clone(),
+                            "distribution = \"zipf\" needs `exponent`, e.g. 1.1",
+                        );
+                        None
+                    }
+                    (KeyDistName::Uniform, Some(_)) => {
+                        c.fail(
+                            kp.key("exponent"),
+                            "exponent applies only to distribution = \"zipf\"",
+                        );
+                        None
+                    }
+                    (KeyDistName::Uniform, None) => None,
+                };
+                KeySpace {
+                    count: k.count.max(1),
+                    zipf_exponent: zipf,
+                }
+            }
+        };
+        let max_queue_wait = match (a.overload.unwrap_or(OverloadName::Shed), a.max_queue_wait) {
+            (OverloadName::Queue, Some(d)) => Some(c.positive(ap.key("max_queue_wait"), d)),
+            (OverloadName::Queue, None) => Some(SimDuration::from_secs(2)),
+            (OverloadName::Shed, Some(_)) => {
+                c.fail(
+                    ap.key("max_queue_wait"),
+                    "max_queue_wait applies only to overload = \"queue\"",
+                );
+                None
+            }
+            (OverloadName::Shed, None) => None,
+        };
+        Some(ActiveActive {
+            distance_weight,
+            load_weight,
+            latency_weight,
+            anycast: r.and_then(|r| r.updates) == Some(RouteUpdatesName::Anycast),
+            conflict: match a
+                .conflict_resolution
+                .unwrap_or(ConflictName::LastWriterWins)
+            {
+                ConflictName::LastWriterWins => ConflictPolicy::LastWriterWins,
+                ConflictName::VersionVectors => ConflictPolicy::VersionVectors,
+            },
+            keys,
+            max_queue_wait,
+            sessions_replicated: a.sessions_replicated.unwrap_or(false),
+        })
+    } else {
+        if raw.active_active.is_some() {
+            c.fail(
+                ap,
+                "[active_active] applies only to architecture = \"active-active\"",
+            );
+        }
+        None
+    };
+
     // Targets and cost.
     let mut targets = Vec::new();
     for (i, t) in raw.targets.iter().enumerate() {
@@ -984,7 +1194,13 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         datacenters,
         links,
         link_between,
-        topology: Topology { primary, standbys },
+        topology: Topology {
+            primary,
+            standbys,
+            active,
+        },
+        architecture,
+        active_active,
         workload: Workload {
             writes_per_s: rate,
             write_size,

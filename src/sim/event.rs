@@ -79,6 +79,35 @@ pub enum Event {
         link: u16,
         failure: u16,
     },
+    /// Active-active: the global load balancer checks every active site.
+    GlbCheckDue,
+    /// Active-active: a load-balancer probe reaches `site`.
+    GlbProbeArrived {
+        site: u16,
+        sent: SimTime,
+    },
+    /// Active-active: the load balancer learns a check's outcome.
+    GlbCheckCompleted {
+        site: u16,
+        ok: bool,
+    },
+    /// Active-active: new routes reach DNS (or anycast) after the update delay.
+    RoutesPublished {
+        version: u32,
+    },
+    /// Active-active: writes of an origin up to `to` reach a peer site.
+    PeerDelivered {
+        peer: u16,
+        epoch: u32,
+        to: u64,
+    },
+    /// Active-active: a peer stream reconnects after exhausting retransmissions.
+    PeerReconnected {
+        peer: u16,
+        epoch: u32,
+    },
+    /// Active-active: the last rerouted client has switched; check recovery.
+    ClientsSwitched,
     /// The end of the simulated horizon.
     HorizonReached,
 }

@@ -134,6 +134,9 @@ impl World<'_> {
 
     pub(super) fn on_link_failed(&mut self, link: LinkId) {
         self.network.fail(link);
+        if self.multi.is_some() {
+            return self.on_aa_link_changed(link, false);
+        }
         for i in self.streams_on(link) {
             if self.streams[i as usize].connected {
                 self.reset_stream(i, Undelivered::LinkDown);
@@ -143,6 +146,12 @@ impl World<'_> {
 
     pub(super) fn on_link_repaired(&mut self, link: LinkId) {
         self.network.repair(link);
+        if self.multi.is_some() {
+            if self.network.links[link].is_up() {
+                self.on_aa_link_changed(link, true);
+            }
+            return;
+        }
         if self.network.links[link].is_up() {
             for i in self.streams_on(link) {
                 self.reconnect_stream(i);

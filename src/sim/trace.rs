@@ -268,6 +268,14 @@ impl World<'_> {
             },
             Event::DnsUpdated { .. } | Event::AllClientsMoved { .. } => (primary, false),
             Event::SiteFailed { site } | Event::SiteRepaired { site } => (Some(site), false),
+            Event::GlbProbeArrived { site, .. } | Event::GlbCheckCompleted { site, .. } => {
+                (Some(site), false)
+            }
+            Event::GlbCheckDue
+            | Event::RoutesPublished { .. }
+            | Event::PeerDelivered { .. }
+            | Event::PeerReconnected { .. }
+            | Event::ClientsSwitched => (None, false),
             Event::LinkFailed { .. }
             | Event::LinkRepaired { .. }
             | Event::LinkDegraded { .. }

@@ -21,6 +21,8 @@ pub struct ClientState {
     pub refresh_phase: SimDuration,
     /// Keeps stale entries past the TTL.
     pub stale: bool,
+    /// The client group it belongs to.
+    pub group: u16,
 }
 
 impl ClientState {
@@ -51,7 +53,7 @@ impl Clients {
         let mut cumulative_share = Vec::new();
         let mut first_client = Vec::new();
         let mut acc = 0.0;
-        for g in &s.workload.clients {
+        for (gi, g) in s.workload.clients.iter().enumerate() {
             acc += g.share;
             cumulative_share.push(acc);
             first_client.push(states.len() as u32);
@@ -65,6 +67,7 @@ impl Clients {
                     switch_at: SimTime::ZERO,
                     refresh_phase,
                     stale,
+                    group: gi as u16,
                 });
             }
         }
@@ -92,7 +95,7 @@ impl Clients {
 
     /// Picks the client issuing the next write: (group, client index).
     #[inline]
-    fn pick(&self, rng: &mut SimRng) -> (u16, u32) {
+    pub(super) fn pick(&self, rng: &mut SimRng) -> (u16, u32) {
         let u = rng.random::<f64>();
         let last = self.cumulative_share.len() - 1;
         let group = self
@@ -119,7 +122,7 @@ impl World<'_> {
     }
 
     #[inline]
-    fn next_write_gap(&mut self) -> SimDuration {
+    pub(super) fn next_write_gap(&mut self) -> SimDuration {
         // Exponential inter-arrival by inversion: one uniform per write.
         let u: f64 = self.rng.workload.random::<f64>();
         SimDuration((-(1.0 - u).ln() * self.write_gap_mean_ns) as u64)
@@ -150,19 +153,39 @@ impl World<'_> {
         target: SiteId,
         updated_at: SimTime,
     ) -> (SimTime, SimTime) {
+        let targets = vec![target; self.scenario.workload.clients.len()];
+        self.repoint_groups(&targets, updated_at, false)
+    }
+
+    /// Points each client group's DNS entry at `targets[group]` from
+    /// `updated_at`: clients switch at their next cache refresh (or at once,
+    /// for anycast). Clients already there are left alone. Returns the (first,
+    /// last) switch times of the clients that move (`updated_at` if none does).
+    pub(super) fn repoint_groups(
+        &mut self,
+        targets: &[SiteId],
+        updated_at: SimTime,
+        immediate: bool,
+    ) -> (SimTime, SimTime) {
         let dns = &self.scenario.failover.dns;
         let ttl = dns.ttl.0;
         let (mut first, mut last) = (SimTime::MAX, SimTime::ZERO);
         for c in &mut self.clients.states {
             let current = c.site_at(updated_at);
+            let target = targets[c.group as usize];
+            if current == target {
+                c.before = target;
+                c.after = target;
+                continue;
+            }
             // Caches refresh at phase + k*TTL; the first refresh at or after the update.
-            let wait = if ttl == 0 {
+            let wait = if ttl == 0 || immediate {
                 0
             } else {
                 (c.refresh_phase.0 + ttl - updated_at.0 % ttl) % ttl
             };
             let mut switch_at = updated_at + SimDuration(wait);
-            if c.stale {
+            if c.stale && !immediate {
                 switch_at += dns.stale_client_delay;
             }
             c.before = current;
@@ -171,6 +194,10 @@ impl World<'_> {
             first = first.min(switch_at);
             last = last.max(switch_at);
         }
-        (first, last)
+        if first == SimTime::MAX {
+            (updated_at, updated_at)
+        } else {
+            (first, last)
+        }
     }
 }

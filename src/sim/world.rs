@@ -6,6 +6,7 @@ use crate::metrics::recorder::Recorder;
 use crate::metrics::row::RunRow;
 use crate::model::{Scenario, SiteId};
 
+use super::active_active::Multi;
 use super::event::Event;
 use super::network::Network;
 use super::queue::EventQueue;
@@ -84,6 +85,8 @@ pub struct World<'s> {
     pub write_gap_mean_ns: f64,
     /// `Some` only for `simulate_traced`: the loop then records every event.
     pub trace: Option<Box<Trace>>,
+    /// `Some` for active-active scenarios: routing, peers, keys, admission.
+    pub multi: Option<Box<Multi>>,
 }
 
 /// A run stopped before its horizon because it broke a stated limit.
@@ -149,6 +152,10 @@ impl<'s> World<'s> {
             scratch: Vec::with_capacity(scenario.topology.standbys.len()),
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
             trace: None,
+            multi: scenario
+                .active_active
+                .as_ref()
+                .map(|aa| Box::new(Multi::new(scenario, aa))),
         };
         w.streams = w.streams_from(primary, &scenario.topology.standbys);
         w
@@ -210,12 +217,14 @@ impl<'s> World<'s> {
     /// traffic, extrapolated to a 30-day month.
     fn cost_monthly(&self) -> Option<f64> {
         let c = self.scenario.cost?;
+        // Active-active: every active site is a serving site.
+        let serving = self.scenario.topology.active.len().max(1) as f64;
         let standbys = self.scenario.topology.standbys.len() as f64;
         let month_s = 30.0 * 86_400.0;
         let gb_per_month =
             self.metrics.cross_region_bytes / self.scenario.horizon.as_secs_f64() * month_s / 1e9;
         Some(
-            c.primary_site_monthly
+            serving * c.primary_site_monthly
                 + standbys * c.standby_site_monthly
                 + gb_per_month * c.inter_region_per_gb,
         )
@@ -223,8 +232,12 @@ impl<'s> World<'s> {
 
     fn start(&mut self) {
         self.schedule_first_write();
-        self.start_replication();
-        self.start_health_checks();
+        if self.multi.is_some() {
+            self.start_active_active();
+        } else {
+            self.start_replication();
+            self.start_health_checks();
+        }
         self.schedule_failures();
     }
 
@@ -232,6 +245,7 @@ impl<'s> World<'s> {
     #[inline]
     fn dispatch(&mut self, event: Event) -> bool {
         match event {
+            Event::WriteArrived if self.multi.is_some() => self.on_aa_write_arrived(),
             Event::WriteArrived => self.on_write_arrived(),
             Event::ShipTick => self.on_ship_tick(),
             Event::SegmentDelivered { stream, epoch, to } => {
@@ -247,12 +261,25 @@ impl<'s> World<'s> {
             Event::PromotionDone { failover } => self.on_promotion_done(failover),
             Event::DnsUpdated { failover } => self.on_dns_updated(failover),
             Event::AllClientsMoved { failover } => self.on_all_clients_moved(failover),
+            Event::SiteFailed { site } if self.multi.is_some() => {
+                self.on_aa_site_failed(site as SiteId)
+            }
+            Event::SiteRepaired { site } if self.multi.is_some() => {
+                self.on_aa_site_repaired(site as SiteId)
+            }
             Event::SiteFailed { site } => self.on_site_failed(site as SiteId),
             Event::SiteRepaired { site } => self.on_site_repaired(site as SiteId),
             Event::LinkFailed { link } => self.on_link_failed(link as usize),
             Event::LinkRepaired { link } => self.on_link_repaired(link as usize),
             Event::LinkDegraded { link, failure } => self.on_link_degraded(link as usize, failure),
             Event::LinkRestored { link, failure } => self.on_link_restored(link as usize, failure),
+            Event::GlbCheckDue => self.on_glb_check_due(),
+            Event::GlbProbeArrived { site, sent } => self.on_glb_probe_arrived(site, sent),
+            Event::GlbCheckCompleted { site, ok } => self.on_glb_check_completed(site, ok),
+            Event::RoutesPublished { version } => self.on_routes_published(version),
+            Event::PeerDelivered { peer, epoch, to } => self.on_peer_delivered(peer, epoch, to),
+            Event::PeerReconnected { peer, epoch } => self.on_peer_reconnected(peer, epoch),
+            Event::ClientsSwitched => self.on_clients_switched(),
             Event::HorizonReached => return false,
         }
         true

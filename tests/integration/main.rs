@@ -1,6 +1,7 @@
 //! drsim's integration tests: one binary, one module per concern.
 
 mod browser;
+mod active_active;
 mod bundled;
 mod cli;
 mod closed_forms;

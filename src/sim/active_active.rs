@@ -1,0 +1,784 @@
+//! Active-active: every active site serves reads and writes. A global load
+//! balancer (GLB) health-checks the sites and routes each client group to the
+//! best healthy one by a weighted score of distance, load and latency; routing
+//! changes reach clients through DNS (as their caches expire) or at once
+//! (anycast). Each site replicates its own writes to every other active site
+//! (multi-master, asynchronous, in order per pair). A write that does not know
+//! the key's latest write from another site is a conflict; last-writer-wins
+//! then silently loses one of the two (and, with skewed clocks, can keep the
+//! older one), while version vectors surface the conflict instead.
+
+use std::collections::{HashMap, VecDeque};
+
+use rand::RngExt;
+use rand_distr::{Distribution, Zipf};
+
+use crate::metrics::recorder::Incident;
+use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId, great_circle_km};
+
+use super::event::Event;
+use super::network::Undelivered;
+use super::time::{SimDuration, SimTime};
+use super::world::World;
+
+/// A write as its origin site's log keeps it until every peer has it.
+#[derive(Clone, Copy, Debug)]
+struct Write {
+    commit: SimTime,
+    size_bytes: u32,
+}
+
+/// One origin's writes, numbered from 1.
+#[derive(Default)]
+struct OriginLog {
+    base: u64,
+    writes: VecDeque<Write>,
+    committed: u64,
+}
+
+impl OriginLog {
+    fn get(&self, seq: u64) -> Option<&Write> {
+        seq.checked_sub(self.base)
+            .and_then(|i| self.writes.get(i as usize))
+    }
+
+    fn trim(&mut self, keep_from: u64) {
+        while self.base < keep_from && !self.writes.is_empty() {
+            self.writes.pop_front();
+            self.base += 1;
+        }
+    }
+
+    fn bytes(&self, from: u64, to: u64) -> f64 {
+        (from..=to)
+            .filter_map(|s| self.get(s))
+            .map(|w| w.size_bytes as f64)
+            .sum()
+    }
+}
+
+/// Replication of one origin's writes to one peer site.
+struct Peer {
+    origin: SiteId,
+    dest: SiteId,
+    link: usize,
+    epoch: u32,
+    connected: bool,
+    shipped: u64,
+    /// Highest write of `origin` the peer has applied.
+    applied: u64,
+    /// Commit time of write `applied`.
+    applied_commit: SimTime,
+    /// Messages in flight: (last left the origin, up to sequence).
+    in_flight: VecDeque<(SimTime, u64)>,
+    /// Deliveries beyond this are void (the origin died before they left).
+    valid_to: u64,
+}
+
+/// The latest write of a key, for conflict detection.
+#[derive(Clone, Copy)]
+struct KeyState {
+    origin: u16,
+    seq: u64,
+    /// Highest timestamp written to the key (what last-writer-wins keeps).
+    max_ts: i64,
+}
+
+/// Per-site request admission against capacity.
+#[derive(Clone, Copy, Default)]
+struct Admission {
+    /// Shed mode: tokens left (refilled at capacity per second, burst one second).
+    tokens: f64,
+    refilled_at: SimTime,
+    /// Queue mode: when the site's virtual server frees up.
+    busy_until: SimTime,
+    /// Arrivals in the current one-second window, for peak utilisation.
+    window: u64,
+    window_count: u64,
+}
+
+/// Run state of the active-active model.
+pub struct Multi {
+    logs: Vec<OriginLog>,
+    peers: Vec<Peer>,
+    /// The GLB's view: sites it routes to.
+    healthy: Vec<bool>,
+    check_failures: Vec<u32>,
+    /// Current route of each client group, and the latest published version.
+    routes: Vec<SiteId>,
+    route_version: u32,
+    keys: HashMap<u64, KeyState>,
+    zipf: Option<Zipf<f64>>,
+    admission: Vec<Admission>,
+    /// Clients routed to the failed site when the incident began.
+    affected: Vec<u32>,
+    incident_site: Option<SiteId>,
+}
+
+impl Multi {
+    pub fn new(s: &Scenario, aa: &ActiveActive) -> Multi {
+        let n = s.datacenters.len();
+        let mut peers = Vec::new();
+        for &o in &s.topology.active {
+            for &d in &s.topology.active {
+                if o != d {
+                    peers.push(Peer {
+                        origin: o,
+                        dest: d,
+                        link: s.link_between[o][d],
+                        epoch: 0,
+                        connected: true,
+                        shipped: 0,
+                        applied: 0,
+                        applied_commit: SimTime::ZERO,
+                        in_flight: VecDeque::with_capacity(64),
+                        valid_to: u64::MAX,
+                    });
+                }
+            }
+        }
+        let mut healthy = vec![false; n];
+        for &a in &s.topology.active {
+            healthy[a] = true;
+        }
+        Multi {
+            logs: (0..n)
+                .map(|_| OriginLog {
+                    base: 1,
+                    ..OriginLog::default()
+                })
+                .collect(),
+            peers,
+            healthy,
+            check_failures: vec![0; n],
+            routes: vec![s.topology.primary; s.workload.clients.len()],
+            route_version: 0,
+            keys: HashMap::new(),
+            // Validated: count >= 1, exponent > 0.
+            zipf: aa
+                .keys
+                .zipf_exponent
+                .and_then(|e| Zipf::new(aa.keys.count as f64, e).ok()),
+            // Each bucket starts full: one second of burst.
+            admission: s
+                .datacenters
+                .iter()
+                .map(|d| Admission {
+                    tokens: d.capacity_per_s.unwrap_or(0.0),
+                    ..Admission::default()
+                })
+                .collect(),
+            affected: Vec::new(),
+            incident_site: None,
+        }
+    }
+}
+
+impl World<'_> {
+    fn aa(&self) -> &ActiveActive {
+        self.scenario
+            .active_active
+            .as_ref()
+            .expect("active-active world has its settings")
+    }
+
+    pub(super) fn start_active_active(&mut self) {
+        self.reroute();
+        let routes = self.multi().routes.clone();
+        self.repoint_groups(&routes, SimTime::ZERO, true);
+        let interval = self.scenario.failover.health_check.interval;
+        self.schedule_in(interval, Event::GlbCheckDue);
+    }
+
+    fn multi(&mut self) -> &mut Multi {
+        self.multi
+            .as_deref_mut()
+            .expect("active-active world has its state")
+    }
+
+    /// A site's clock reading at true time `t` (offset plus drift), in ns.
+    fn clock_ns(&self, site: SiteId, t: SimTime) -> i64 {
+        let d = &self.scenario.datacenters[site];
+        t.0 as i64 + d.clock_offset_ns + (t.0 as f64 * d.clock_drift_ppm * 1e-6) as i64
+    }
+
+    fn draw_key(&mut self) -> u64 {
+        let count = self.aa().keys.count;
+        let m = self.multi.as_deref().expect("active-active state");
+        match &m.zipf {
+            Some(z) => z.sample(&mut self.rng.workload) as u64,
+            None => self.rng.workload.random_range(0..count),
+        }
+    }
+
+    // ---- writes --------------------------------------------------------
+
+    pub(super) fn on_aa_write_arrived(&mut self) {
+        let gap = self.next_write_gap();
+        self.schedule_in(gap, Event::WriteArrived);
+        let (group, client) = self.clients.pick(&mut self.rng.workload);
+        let site = self.clients.states[client as usize].site_at(self.now);
+        if !self.sites[site].is_up() {
+            self.metrics.writes_failed += 1;
+            return;
+        }
+        let Some(wait) = self.admit(site) else {
+            self.metrics.writes_failed += 1;
+            self.metrics.shed_requests += 1;
+            return;
+        };
+        self.metrics.writes += 1;
+        let size = self
+            .scenario
+            .workload
+            .write_size
+            .sample(&mut self.rng.workload);
+        let key = self.draw_key();
+        self.detect_conflict(site, key);
+        let now = self.now;
+        let m = self.multi();
+        let log = &mut m.logs[site];
+        log.writes.push_back(Write {
+            commit: now,
+            size_bytes: size as u32,
+        });
+        log.committed += 1;
+        let seq = log.committed;
+        let rtt = self.clients.rtt[group as usize][site];
+        self.metrics.record_write_latency(rtt + wait);
+        for p in 0..self.multi().peers.len() {
+            let peer = &self.multi().peers[p];
+            if peer.origin == site && peer.connected {
+                self.ship_peer(p, seq, size);
+            }
+        }
+    }
+
+    /// Admits a request at `site` against its capacity: the queueing wait, or
+    /// `None` if it is shed. Also tracks the peak one-second utilisation.
+    fn admit(&mut self, site: SiteId) -> Option<SimDuration> {
+        let Some(capacity) = self.scenario.datacenters[site].capacity_per_s else {
+            return Some(SimDuration::ZERO);
+        };
+        let max_wait = self.aa().max_queue_wait;
+        let now = self.now;
+        let a = &mut self.multi().admission[site];
+        let window = now.0 / 1_000_000_000;
+        if window != a.window {
+            a.window = window;
+            a.window_count = 0;
+        }
+        a.window_count += 1;
+        let utilisation = a.window_count as f64 / capacity;
+        let peak = &mut self.metrics.peak_utilisation;
+        *peak = Some(peak.map_or(utilisation, |p| p.max(utilisation)));
+        let a = &mut self.multi().admission[site];
+        match max_wait {
+            None => {
+                // Token bucket: capacity per second, at most one second of burst.
+                let elapsed = (now - a.refilled_at).as_secs_f64();
+                a.tokens = (a.tokens + elapsed * capacity).min(capacity);
+                a.refilled_at = now;
+                if a.tokens >= 1.0 {
+                    a.tokens -= 1.0;
+                    Some(SimDuration::ZERO)
+                } else {
+                    None
+                }
+            }
+            Some(limit) => {
+                // A single server at the capacity rate: deterministic service.
+                let wait = a.busy_until.since(now);
+                if wait > limit {
+                    return None;
+                }
+                a.busy_until = now.max(a.busy_until) + SimDuration::from_secs_f64(1.0 / capacity);
+                Some(wait)
+            }
+        }
+    }
+
+    /// Compares a new write at `site` with the key's latest write: if that
+    /// came from another site which `site` has not yet received, the two are
+    /// concurrent.
+    fn detect_conflict(&mut self, site: SiteId, key: u64) {
+        let ts = self.clock_ns(site, self.now);
+        let policy = self.aa().conflict;
+        let m = self.multi.as_deref_mut().expect("active-active state");
+        let seq = m.logs[site].committed + 1;
+        let known = |m: &Multi, origin: usize, s: u64| {
+            m.peers
+                .iter()
+                .find(|p| p.origin == origin && p.dest == site)
+                .is_some_and(|p| p.applied >= s)
+        };
+        let prev = m.keys.get(&key).copied();
+        let mut state = KeyState {
+            origin: site as u16,
+            seq,
+            max_ts: ts,
+        };
+        if let Some(prev) = prev {
+            let concurrent =
+                prev.origin as usize != site && !known(m, prev.origin as usize, prev.seq);
+            state.max_ts = prev.max_ts.max(ts);
+            if concurrent {
+                self.metrics.conflicts += 1;
+                if policy == ConflictPolicy::LastWriterWins {
+                    // One of the two concurrent updates is overwritten.
+                    self.metrics.lost_updates += 1;
+                }
+            } else if policy == ConflictPolicy::LastWriterWins && ts < prev.max_ts {
+                // A causally later write with an earlier timestamp (clock
+                // skew): last-writer-wins keeps the older value.
+                self.metrics.lost_updates += 1;
+            }
+        }
+        let m = self.multi.as_deref_mut().expect("active-active state");
+        m.keys.insert(key, state);
+    }
+
+    // ---- replication ---------------------------------------------------
+
+    fn ship_peer(&mut self, p: usize, to: u64, bytes: f64) {
+        let peer = &self.multi.as_deref().expect("state").peers[p];
+        let (link, origin, epoch) = (peer.link, peer.origin, peer.epoch);
+        let spec = &self.scenario.links[link];
+        match self
+            .network
+            .send_stream(spec, link, origin, self.now, bytes, &mut self.rng.network)
+        {
+            Ok(t) => {
+                if self.cross_region[link] {
+                    self.metrics.cross_region_bytes += bytes;
+                }
+                let peer = &mut self.multi().peers[p];
+                peer.shipped = to;
+                peer.in_flight.push_back((t.sent, to));
+                self.schedule(
+                    t.arrival,
+                    Event::PeerDelivered {
+                        peer: p as u16,
+                        epoch,
+                        to,
+                    },
+                );
+            }
+            Err(e) => self.reset_peer(p, e),
+        }
+    }
+
+    fn reset_peer(&mut self, p: usize, why: Undelivered) {
+        let epoch = self.next_epoch();
+        let now = self.now;
+        let peer = &mut self.multi().peers[p];
+        peer.epoch = epoch;
+        peer.connected = false;
+        peer.shipped = peer.applied;
+        peer.in_flight.clear();
+        peer.valid_to = u64::MAX;
+        let (link, origin) = (peer.link, peer.origin);
+        let spec = &self.scenario.links[link];
+        self.network.reset_order(spec, link, origin, now);
+        if let Undelivered::AttemptsExhausted { gave_up_after } = why {
+            let retry = gave_up_after + spec.retransmit_timeout;
+            self.schedule_in(
+                retry,
+                Event::PeerReconnected {
+                    peer: p as u16,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    fn reconnect_peer(&mut self, p: usize) {
+        let peer = &self.multi.as_deref().expect("state").peers[p];
+        let (origin, dest, link) = (peer.origin, peer.dest, peer.link);
+        if peer.connected
+            || !self.sites[origin].is_up()
+            || !self.sites[dest].is_up()
+            || !self.network.links[link].is_up()
+        {
+            return;
+        }
+        let m = self.multi();
+        let log = &m.logs[origin];
+        let committed = log.committed;
+        // Writes the log no longer has were reseeded by snapshot (not timed).
+        let from = m.peers[p].applied.max(log.base.saturating_sub(1));
+        let bytes = log.bytes(from + 1, committed);
+        let peer = &mut m.peers[p];
+        peer.connected = true;
+        peer.applied = from;
+        peer.shipped = from;
+        if from < committed {
+            self.ship_peer(p, committed, bytes);
+        }
+    }
+
+    pub(super) fn on_peer_reconnected(&mut self, p: u16, epoch: u32) {
+        if self
+            .multi()
+            .peers
+            .get(p as usize)
+            .is_some_and(|x| x.epoch == epoch)
+        {
+            self.reconnect_peer(p as usize);
+        }
+    }
+
+    pub(super) fn on_peer_delivered(&mut self, p: u16, epoch: u32, to: u64) {
+        let now = self.now;
+        let m = self.multi.as_deref_mut().expect("state");
+        let Some(peer) = m.peers.get_mut(p as usize) else {
+            return;
+        };
+        if peer.epoch != epoch {
+            return;
+        }
+        peer.in_flight.pop_front();
+        if to > peer.valid_to || !self.sites[peer.dest].is_up() || to <= peer.applied {
+            return;
+        }
+        let (origin, from) = (peer.origin, peer.applied + 1);
+        let log = &m.logs[origin];
+        for seq in from..=to {
+            if let Some(w) = log.get(seq) {
+                self.metrics.record_replication_lag(now - w.commit);
+            }
+        }
+        let commit = log.get(to).map_or(now, |w| w.commit);
+        let peer = &mut m.peers[p as usize];
+        peer.applied = to;
+        peer.applied_commit = commit;
+        // Trim the origin's log below what every peer has.
+        let keep = m
+            .peers
+            .iter()
+            .filter(|q| q.origin == origin)
+            .map(|q| q.applied + 1)
+            .min()
+            .unwrap_or(to + 1);
+        m.logs[origin].trim(keep);
+    }
+
+    // ---- global load balancer -----------------------------------------
+
+    /// Scores every healthy active site for every client group and routes
+    /// each group to the lowest score (the reference design's weights by
+    /// default): distance (km / 10,000, capped at 1), load (routed write rate
+    /// over capacity) and latency (round trip in ms / 1,000).
+    fn reroute(&mut self) {
+        let aa = self.aa().clone();
+        let s = self.scenario;
+        let rate = s.workload.writes_per_s;
+        let healthy: Vec<SiteId> = s
+            .topology
+            .active
+            .iter()
+            .copied()
+            .filter(|&a| self.multi().healthy[a])
+            .collect();
+        if healthy.is_empty() {
+            return;
+        }
+        let mut load = vec![0.0; s.datacenters.len()];
+        let mut routes = Vec::with_capacity(s.workload.clients.len());
+        for (g, group) in s.workload.clients.iter().enumerate() {
+            let mut best: Option<(f64, SiteId)> = None;
+            for &site in &healthy {
+                let d = &s.datacenters[site];
+                let km = great_circle_km(group.lat, group.lon, d.lat, d.lon);
+                let load_score = d
+                    .capacity_per_s
+                    .map_or(0.0, |c| (load[site] + group.share * rate) / c);
+                let rtt_ms = self.clients.rtt[g][site].as_millis_f64();
+                let score = aa.distance_weight * (km / 10_000.0).min(1.0)
+                    + aa.load_weight * load_score
+                    + aa.latency_weight * rtt_ms / 1000.0;
+                if best.is_none_or(|(b, _)| score < b) {
+                    best = Some((score, site));
+                }
+            }
+            let (_, site) = best.expect("at least one healthy site");
+            load[site] += group.share * rate;
+            routes.push(site);
+        }
+        self.multi().routes = routes;
+    }
+
+    pub(super) fn on_glb_check_due(&mut self) {
+        let hc = self.scenario.failover.health_check;
+        self.schedule_in(hc.interval, Event::GlbCheckDue);
+        let Some(glb) = self
+            .scenario
+            .failover
+            .monitors
+            .iter()
+            .copied()
+            .find(|&m| self.sites[m].is_up())
+        else {
+            return;
+        };
+        for &site in &self.scenario.topology.active {
+            if site == glb {
+                let ok = self.sites[site].is_up();
+                self.schedule_in(
+                    SimDuration::ZERO,
+                    Event::GlbCheckCompleted {
+                        site: site as u16,
+                        ok,
+                    },
+                );
+                continue;
+            }
+            let link = self.scenario.link_between[glb][site];
+            let spec = &self.scenario.links[link];
+            match self
+                .network
+                .datagram_delay(spec, link, &mut self.rng.probes)
+            {
+                Some(d) if d < hc.timeout => self.schedule_in(
+                    d,
+                    Event::GlbProbeArrived {
+                        site: site as u16,
+                        sent: self.now,
+                    },
+                ),
+                _ => self.schedule_in(
+                    hc.timeout,
+                    Event::GlbCheckCompleted {
+                        site: site as u16,
+                        ok: false,
+                    },
+                ),
+            }
+        }
+    }
+
+    pub(super) fn on_glb_probe_arrived(&mut self, site: u16, sent: SimTime) {
+        let deadline = sent + self.scenario.failover.health_check.timeout;
+        let site = site as SiteId;
+        let glb = self
+            .scenario
+            .failover
+            .monitors
+            .iter()
+            .copied()
+            .find(|&m| self.sites[m].is_up());
+        let reply = match glb {
+            Some(glb) if self.sites[site].is_up() && glb != site => {
+                let link = self.scenario.link_between[glb][site];
+                let spec = &self.scenario.links[link];
+                self.network
+                    .datagram_delay(spec, link, &mut self.rng.probes)
+            }
+            _ => None,
+        };
+        match reply {
+            Some(d) if self.now + d <= deadline => self.schedule_in(
+                d,
+                Event::GlbCheckCompleted {
+                    site: site as u16,
+                    ok: true,
+                },
+            ),
+            _ => self.schedule(
+                deadline,
+                Event::GlbCheckCompleted {
+                    site: site as u16,
+                    ok: false,
+                },
+            ),
+        }
+    }
+
+    pub(super) fn on_glb_check_completed(&mut self, site: u16, ok: bool) {
+        let site = site as SiteId;
+        let threshold = self.scenario.failover.health_check.threshold;
+        let now = self.now;
+        let actually_up = self.sites[site].is_up();
+        let m = self.multi();
+        let was_healthy = m.healthy[site];
+        if ok {
+            m.check_failures[site] = 0;
+            if !was_healthy {
+                // Back in rotation after one good check.
+                m.healthy[site] = true;
+                self.publish_routes();
+            }
+            return;
+        }
+        m.check_failures[site] += 1;
+        if was_healthy && m.check_failures[site] >= threshold {
+            m.healthy[site] = false;
+            self.metrics.failovers += 1;
+            if actually_up {
+                self.metrics.false_failovers += 1;
+            }
+            if self.multi().incident_site == Some(site)
+                && let Some(inc) = self.open_incident_mut()
+            {
+                inc.detected.get_or_insert(now);
+            }
+            self.publish_routes();
+        }
+    }
+
+    /// Recomputes the routes and publishes them: at once with anycast, after
+    /// the DNS update delay otherwise.
+    fn publish_routes(&mut self) {
+        self.reroute();
+        let m = self.multi();
+        m.route_version += 1;
+        let version = m.route_version;
+        let delay = if self.aa().anycast {
+            SimDuration::ZERO
+        } else {
+            self.scenario
+                .failover
+                .dns
+                .update_delay
+                .sample_duration(&mut self.rng.failover)
+        };
+        self.schedule_in(delay, Event::RoutesPublished { version });
+    }
+
+    pub(super) fn on_routes_published(&mut self, version: u32) {
+        if version != self.multi().route_version {
+            return; // superseded by newer routes
+        }
+        let routes = self.multi().routes.clone();
+        let immediate = self.aa().anycast;
+        let (first, last) = self.repoint_groups(&routes, self.now, immediate);
+        self.schedule(first, Event::ClientsSwitched);
+        if last > first {
+            self.schedule(last, Event::ClientsSwitched);
+        }
+    }
+
+    /// Closes the open incident once every client that was on the failed site
+    /// reaches a site that is up (elsewhere, or the repaired site itself).
+    pub(super) fn on_clients_switched(&mut self) {
+        let now = self.now;
+        let Some(m) = self.multi.as_deref() else {
+            return;
+        };
+        if m.incident_site.is_none() || m.affected.is_empty() {
+            return;
+        }
+        let served = |c: &u32| {
+            let site = self.clients.states[*c as usize].site_at(now);
+            self.sites[site].is_up()
+        };
+        // Called when the first and the last rerouted client switch; between
+        // the two the affected clients come back one by one.
+        let any = m.affected.iter().any(served);
+        let all = m.affected.iter().all(served);
+        if let Some(inc) = self.open_incident_mut() {
+            if any {
+                inc.first_served.get_or_insert(now);
+            }
+            if all {
+                inc.recovered = Some(now);
+            }
+        }
+    }
+
+    // ---- failures ------------------------------------------------------
+
+    pub(super) fn on_aa_site_failed(&mut self, site: SiteId) {
+        let was_up = self.sites[site].is_up();
+        self.sites[site].outages += 1;
+        if !was_up || !self.scenario.topology.active.contains(&site) {
+            return;
+        }
+        let now = self.now;
+        // Clients on the site lose their sticky sessions unless replicated.
+        let affected: Vec<u32> = (0..self.clients.states.len() as u32)
+            .filter(|&c| self.clients.states[c as usize].site_at(now) == site)
+            .collect();
+        if !self.aa().sessions_replicated {
+            self.metrics.sessions_lost += affected.len() as u64;
+        }
+        // Writes still on their way out of the site count; the rest are lost
+        // with it unless some peer already has them.
+        let m = self.multi.as_deref_mut().expect("state");
+        let mut best = 0u64;
+        let mut best_commit = SimTime::ZERO;
+        for peer in m.peers.iter_mut() {
+            if peer.origin == site {
+                let mut valid = peer.applied;
+                for &(sent, to) in &peer.in_flight {
+                    if sent > now {
+                        break;
+                    }
+                    valid = to;
+                }
+                peer.valid_to = valid;
+                if valid >= best {
+                    best = valid;
+                    best_commit = m.logs[site]
+                        .get(valid)
+                        .map_or(peer.applied_commit, |w| w.commit);
+                }
+            }
+        }
+        let lost = m.logs[site].committed.saturating_sub(best);
+        if lost > 0 {
+            self.metrics.lost_writes += lost;
+            self.metrics.rpo_max = self.metrics.rpo_max.max(now - best_commit);
+        }
+        if self.metrics.incident.is_none() && !affected.is_empty() {
+            self.metrics.incident = Some(Incident {
+                start: now,
+                ..Incident::default()
+            });
+            let m = self.multi();
+            m.incident_site = Some(site);
+            m.affected = affected;
+        }
+        for p in 0..self.multi().peers.len() {
+            let peer = &self.multi().peers[p];
+            if peer.dest == site && peer.connected {
+                self.reset_peer(p, Undelivered::LinkDown);
+            }
+        }
+    }
+
+    pub(super) fn on_aa_site_repaired(&mut self, site: SiteId) {
+        let s = &mut self.sites[site];
+        s.outages = s.outages.saturating_sub(1);
+        if !s.is_up() {
+            return;
+        }
+        for p in 0..self.multi().peers.len() {
+            let peer = &self.multi().peers[p];
+            if peer.origin == site || peer.dest == site {
+                let connected = peer.connected;
+                if connected && peer.origin == site {
+                    // Its connections died with it.
+                    self.reset_peer(p, Undelivered::LinkDown);
+                }
+                self.reconnect_peer(p);
+            }
+        }
+        // Clients still routed there are served again at once.
+        self.on_clients_switched();
+    }
+
+    pub(super) fn on_aa_link_changed(&mut self, link: usize, up: bool) {
+        for p in 0..self.multi().peers.len() {
+            let peer = &self.multi().peers[p];
+            if peer.link != link {
+                continue;
+            }
+            if up {
+                self.reconnect_peer(p);
+            } else if peer.connected {
+                self.reset_peer(p, Undelivered::LinkDown);
+            }
+        }
+    }
+}

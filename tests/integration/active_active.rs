@@ -1,0 +1,289 @@
+//! Active-active: routing, multi-master conflicts, capacity, sessions and
+//! recovery, held against what must happen and against closed forms.
+
+use drsim::metrics::row::RunRow;
+
+use crate::common::mean;
+
+/// Two or three active sites with explicit one-way link latency, no jitter or
+/// loss unless `extra` says so. `aa` is the body of [active_active] and `more`
+/// is appended (failures, extra tables).
+fn scenario(
+    sites: usize,
+    rate: &str,
+    latency: &str,
+    capacity: &str,
+    aa: &str,
+    more: &str,
+) -> String {
+    let all = [
+        ("dc-a", "ra", 40.0, -75.0),
+        ("dc-b", "rb", 41.0, -90.0),
+        ("dc-c", "rc", 39.0, -105.0),
+    ];
+    let mut dcs = String::new();
+    let mut clients = String::new();
+    for (id, region, lat, lon) in &all[..sites] {
+        let cap = if capacity.is_empty() {
+            String::new()
+        } else {
+            format!("capacity = \"{capacity}\"\n")
+        };
+        dcs += &format!(
+            "[[datacenters]]\nid = \"{id}\"\nregion = \"{region}\"\nlat = {lat}\nlon = {lon}\n{cap}\n"
+        );
+        clients += &format!(
+            "[[workload.clients]]\nregion = \"{region}\"\ncount = 50\naccess_rtt = \"0s\"\n\n"
+        );
+    }
+    let active: Vec<String> = all[..sites]
+        .iter()
+        .map(|s| format!("\"{}\"", s.0))
+        .collect();
+    format!(
+        r#"
+name = "aa-test"
+architecture = "active-active"
+
+[simulation]
+duration = "100s"
+
+[network.default_link]
+latency = "{latency}"
+
+{dcs}
+[topology]
+active = [{active}]
+
+[workload]
+rate = "{rate}"
+
+{clients}
+[replication]
+mode = "async"
+
+[active_active]
+{aa}
+
+[failover]
+mode = "automatic"
+
+[failover.health_check]
+interval = "10s"
+timeout = "1s"
+threshold = 2
+
+[failover.dns]
+ttl = "30s"
+update_delay = "5s"
+
+{more}
+"#,
+        active = active.join(", ")
+    )
+}
+
+fn run(text: &str, runs: u64, seed: u64) -> Vec<RunRow> {
+    let s = drsim::scenario::parse("aa.toml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    drsim::runner::monte_carlo(&s, runs, seed, 0, &|| {}).unwrap()
+}
+
+const UNIFORM_1000: &str = "[active_active.keys]\ncount = 1000";
+
+/// Two sites writing uniformly over K keys with one-way delay d: a write
+/// conflicts when the key's latest write came from the other site less than d
+/// ago. For small lambda*d/K the rate is 2 (lambda/2)^2 d / K = lambda^2 d / (2K).
+#[test]
+fn conflict_rate_matches_the_closed_form() {
+    let rows = run(&scenario(2, "200/s", "50ms", "", UNIFORM_1000, ""), 20, 3);
+    let (m, se, _) = mean(rows.iter().map(|r| r.conflicts as f64));
+    // 200^2 * 0.05 / 2000 = 1 conflict per second, over 100 s.
+    let expected = 200.0f64.powi(2) * 0.05 / (2.0 * 1000.0) * 100.0;
+    // Second-order terms (a key written twice within d) shave a few percent.
+    assert!(
+        (m - expected).abs() < 4.0 * se + 0.05 * expected,
+        "conflicts {m} +- {se}, expected {expected}"
+    );
+}
+
+#[test]
+fn conflicts_grow_with_latency_and_vanish_with_more_keys_or_no_delay() {
+    let conflicts = |latency: &str, keys: u64| {
+        let aa = format!("[active_active.keys]\ncount = {keys}");
+        let rows = run(&scenario(2, "200/s", latency, "", &aa, ""), 5, 1);
+        rows.iter().map(|r| r.conflicts).sum::<u64>()
+    };
+    let (slow, fast, none) = (
+        conflicts("100ms", 1000),
+        conflicts("10ms", 1000),
+        conflicts("0s", 1000),
+    );
+    assert!(slow > 2 * fast && fast > 0, "100 ms: {slow}, 10 ms: {fast}");
+    assert_eq!(none, 0, "no replication delay, no concurrency");
+    let (few, many) = (conflicts("50ms", 100), conflicts("50ms", 1_000_000));
+    assert!(
+        few > 5 * conflicts("50ms", 1000) / 2 && many < few / 100,
+        "100 keys: {few}, 1e6 keys: {many}"
+    );
+    // Zipf popularity concentrates writes on hot keys: more conflicts.
+    let zipf = run(
+        &scenario(
+            2,
+            "200/s",
+            "50ms",
+            "",
+            "[active_active.keys]\ncount = 1000000\ndistribution = \"zipf\"\nexponent = 1.2",
+            "",
+        ),
+        5,
+        1,
+    );
+    assert!(zipf.iter().map(|r| r.conflicts).sum::<u64>() > 10 * many.max(1));
+}
+
+/// Last-writer-wins with perfect clocks loses exactly one update per conflict;
+/// version vectors surface the same conflicts and lose none silently.
+#[test]
+fn last_writer_wins_loses_exactly_what_it_overwrites() {
+    let lww = run(
+        &scenario(3, "300/s", "30ms", "", &format!("{UNIFORM_1000}\n"), ""),
+        8,
+        5,
+    );
+    let text = scenario(
+        3,
+        "300/s",
+        "30ms",
+        "",
+        "conflict_resolution = \"version-vectors\"\n[active_active.keys]\ncount = 1000",
+        "",
+    );
+    let vv = run(&text, 8, 5);
+    for (l, v) in lww.iter().zip(&vv) {
+        assert!(l.conflicts > 0);
+        assert_eq!(
+            l.lost_updates, l.conflicts,
+            "perfect clocks: one loss per conflict"
+        );
+        assert_eq!(v.conflicts, l.conflicts, "same draws, same conflicts");
+        assert_eq!(v.lost_updates, 0);
+    }
+}
+
+/// With a clock behind, last-writer-wins also discards causally later writes
+/// that carry an earlier timestamp: more lost updates than conflicts.
+#[test]
+fn clock_skew_makes_last_writer_wins_keep_older_writes() {
+    let text = scenario(2, "200/s", "30ms", "", UNIFORM_1000, "")
+        .replace("lon = -90\n", "lon = -90\nclock_offset = \"-200ms\"\n");
+    for r in run(&text, 5, 2) {
+        assert!(
+            r.lost_updates > r.conflicts + 100,
+            "lost {} vs conflicts {}",
+            r.lost_updates,
+            r.conflicts
+        );
+    }
+}
+
+const LOSE_A: &str = "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"30s\"";
+
+/// N+1: with each survivor able to carry the whole load, a single failure
+/// sheds nothing; with capacity for the normal load only, it sheds.
+#[test]
+fn capacity_for_n_plus_one_sheds_nothing() {
+    let n_plus_1 = run(&scenario(2, "500/s", "20ms", "600/s", "", LOSE_A), 5, 4);
+    let n = run(&scenario(2, "500/s", "20ms", "300/s", "", LOSE_A), 5, 4);
+    for (ok, short) in n_plus_1.iter().zip(&n) {
+        assert_eq!(ok.shed_requests, 0);
+        assert!(ok.peak_utilisation.unwrap() < 1.0);
+        assert!(short.shed_requests > 1000, "shed {}", short.shed_requests);
+        assert!(short.peak_utilisation.unwrap() > 1.4);
+    }
+}
+
+/// Active-active RTO is detection plus rerouting: no promotion. With anycast
+/// the clients switch as soon as the site is marked down; with DNS, within
+/// the update delay plus one TTL.
+#[test]
+fn active_active_rto_has_no_promotion_step() {
+    let anycast = scenario(
+        2,
+        "100/s",
+        "20ms",
+        "",
+        "[active_active.routing]\nupdates = \"anycast\"",
+        LOSE_A,
+    )
+    .replace(
+        "mode = \"automatic\"",
+        "mode = \"automatic\"\npromotion = \"10m\"",
+    );
+    for r in run(&anycast, 10, 6) {
+        assert_eq!(
+            r.rto_s, r.detection_s,
+            "anycast: served elsewhere at detection"
+        );
+        assert_eq!(r.failovers, 1);
+    }
+    for r in run(&scenario(2, "100/s", "20ms", "", "", LOSE_A), 10, 6) {
+        let after = r.rto_s.unwrap() - r.detection_s.unwrap();
+        assert!(
+            (5.0..=35.0 + 1e-9).contains(&after),
+            "rto - detection = {after}"
+        );
+        // Detection: two failed checks 10 s apart, plus the 1 s timeout.
+        assert!(
+            (10.0..=22.0).contains(&r.detection_s.unwrap()),
+            "{:?}",
+            r.detection_s
+        );
+    }
+}
+
+#[test]
+fn sessions_are_lost_unless_replicated() {
+    let lost = run(&scenario(2, "100/s", "20ms", "", "", LOSE_A), 3, 1);
+    let kept = run(
+        &scenario(2, "100/s", "20ms", "", "sessions_replicated = true", LOSE_A),
+        3,
+        1,
+    );
+    for (l, k) in lost.iter().zip(&kept) {
+        // dc-a's 50 clients were routed to it.
+        assert_eq!(l.sessions_lost, 50);
+        assert_eq!(k.sessions_lost, 0);
+    }
+}
+
+#[test]
+fn bad_active_active_input_is_explained() {
+    let base = scenario(2, "100/s", "20ms", "", "", "");
+    let problems = |text: String| {
+        drsim::scenario::parse("aa.toml", &text)
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = problems(base.replace(
+        "[active_active]\n",
+        "[active_active]\n[active_active.routing]\ndistance_weight = -1.0\n",
+    ));
+    assert!(
+        msg.contains("active_active.routing.distance_weight: must be a non-negative weight"),
+        "{msg}"
+    );
+    let zero =
+        "[active_active.routing]\ndistance_weight = 0.0\nload_weight = 0.0\nlatency_weight = 0.0\n";
+    let msg = problems(base.replace("[active_active]\n", &format!("[active_active]\n{zero}")));
+    assert!(msg.contains("the routing weights are all zero"), "{msg}");
+    let msg = problems(base.replace(
+        "active = [\"dc-a\", \"dc-b\"]",
+        "active = [\"dc-a\", \"dc-z\"]",
+    ));
+    assert!(
+        msg.contains("topology.active[1]: unknown datacenter \"dc-z\""),
+        "{msg}"
+    );
+    let msg = problems(base.replace("active = [\"dc-a\", \"dc-b\"]", "primary = \"dc-a\""));
+    assert!(msg.contains("primary applies to active-passive"), "{msg}");
+}
