@@ -17,6 +17,10 @@ pub enum Architecture {
     ActivePassive,
     /// Every active site serves; a global load balancer routes clients.
     ActiveActive,
+    /// Active-active inside one region, active-passive to a standby region:
+    /// a site failure is handled in the region, a region disaster fails over
+    /// to the standby region with the full active-passive chain.
+    Hybrid,
 }
 
 #[derive(Clone, Debug)]
@@ -268,6 +272,10 @@ pub struct FailureSpec {
 pub enum FailureKind {
     DatacenterOutage {
         site: SiteId,
+    },
+    /// Every datacenter of a region at once (a regional disaster).
+    RegionOutage {
+        region: usize,
     },
     LinkDown {
         link: LinkId,

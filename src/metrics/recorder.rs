@@ -46,6 +46,7 @@ pub struct Recorder {
     pub shed_requests: u64,
     pub peak_utilisation: Option<f64>,
     pub sessions_lost: u64,
+    pub region_failovers: u32,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -84,6 +85,7 @@ impl Recorder {
             shed_requests: 0,
             peak_utilisation: None,
             sessions_lost: 0,
+            region_failovers: 0,
         }
     }
 
@@ -147,6 +149,7 @@ impl Recorder {
             shed_requests: self.shed_requests,
             peak_utilisation: self.peak_utilisation,
             sessions_lost: self.sessions_lost,
+            region_failovers: self.region_failovers,
             events,
         }
     }

@@ -40,11 +40,13 @@ pub struct RunRow {
     pub peak_utilisation: Option<f64>,
     /// Sticky sessions lost with a failed site (sessions not replicated).
     pub sessions_lost: u64,
+    /// Hybrid: failovers to the standby region (promotions across regions).
+    pub region_failovers: u32,
     pub events: u64,
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 25] = [
+pub const METRIC_NAMES: [&str; 26] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -69,12 +71,13 @@ pub const METRIC_NAMES: [&str; 25] = [
     "shed_requests",
     "peak_utilisation",
     "sessions_lost",
+    "region_failovers",
     "events",
 ];
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 25] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 26] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -100,6 +103,7 @@ impl RunRow {
             ("shed_requests", Some(self.shed_requests as f64)),
             ("peak_utilisation", self.peak_utilisation),
             ("sessions_lost", Some(self.sessions_lost as f64)),
+            ("region_failovers", Some(self.region_failovers as f64)),
             ("events", Some(self.events as f64)),
         ];
         debug_assert!(values.iter().zip(METRIC_NAMES).all(|(v, n)| v.0 == n));

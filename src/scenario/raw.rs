@@ -161,6 +161,7 @@ pub struct RawSweepParam {
 pub enum Architecture {
     ActivePassive,
     ActiveActive,
+    Hybrid,
 }
 
 #[derive(Debug, Deserialize)]
@@ -318,6 +319,7 @@ pub struct RawDns {
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKindName {
     DatacenterOutage,
+    RegionOutage,
     LinkDown,
     LinkDegraded,
 }
@@ -329,6 +331,8 @@ pub enum FailureKindName {
 pub struct RawFailure {
     pub kind: FailureKindName,
     pub target: Option<String>,
+    /// `region-outage`: the region whose datacenters all fail together.
+    pub region: Option<String>,
     pub link: Option<Vec<String>>,
     pub at: Option<DistSpec<Duration>>,
     pub duration: Option<DistSpec<Duration>>,

@@ -193,8 +193,11 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
     let architecture = match raw.architecture {
         Architecture::ActivePassive => model::Architecture::ActivePassive,
         Architecture::ActiveActive => model::Architecture::ActiveActive,
+        Architecture::Hybrid => model::Architecture::Hybrid,
     };
-    let aa = architecture == model::Architecture::ActiveActive;
+    let hybrid = architecture == model::Architecture::Hybrid;
+    // Hybrid runs the active-active model inside its active region.
+    let aa = architecture != model::Architecture::ActivePassive;
 
     let sim = root.key("simulation");
     let horizon = c.positive(sim.key("duration"), raw.simulation.duration);
@@ -498,7 +501,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
     let primary = if aa {
         for (field, present) in [
             ("primary", t.primary.is_some()),
-            ("standbys", t.standbys.is_some()),
+            ("standbys", t.standbys.is_some() && !hybrid),
         ] {
             if present {
                 c.fail(topo.key(field), format!("{field} applies to active-passive; active-active lists its sites in `active`"));
@@ -507,11 +510,39 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         match &t.active {
             Some(names) => {
                 list(&mut c, "active", names, &mut active, None);
-                if names.len() < 2 {
+                if names.len() < 2 && !hybrid {
                     c.fail(topo.key("active"), "active-active needs at least two active datacenters");
+                }
+                if names.is_empty() {
+                    c.fail(topo.key("active"), "list at least one active datacenter");
                 }
             }
             None => c.fail(topo.clone(), "active-active needs `active`, the datacenters that serve, e.g. active = [\"us-east-1\", \"eu-west-1\"]"),
+        }
+        if hybrid {
+            match &t.standbys {
+                Some(names) if !names.is_empty() => list(&mut c, "standbys", names, &mut standbys, None),
+                _ => c.fail(
+                    topo.key("standbys"),
+                    "hybrid needs a standby region: list its datacenters in `standbys`, e.g. standbys = [\"eu-west-1\"]",
+                ),
+            }
+            for (i, s) in standbys.iter().enumerate() {
+                if active.contains(s) {
+                    c.fail(
+                        topo.key("standbys").index(i),
+                        "a datacenter is either active or standby, not both",
+                    );
+                } else if active
+                    .iter()
+                    .any(|a| datacenters[*a].region == datacenters[*s].region)
+                {
+                    c.fail(
+                        topo.key("standbys").index(i),
+                        "the standby region must differ from the active region (a regional disaster would take both)",
+                    );
+                }
+            }
         }
         active.first().copied()
     } else {
@@ -746,6 +777,8 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 .filter_map(|(i, m)| c.site(fp.key("monitors").index(i), m, &datacenters))
                 .collect()
         }
+        // The region-failover manager must outlive the active region.
+        (None, None) if hybrid => standbys.iter().chain(&active).copied().collect(),
         (None, None) if aa => active.clone(),
         (None, None) => standbys.clone(),
     };
@@ -830,6 +863,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         let needs = |c: &mut Checker, field: &str, present: bool, wanted: bool| {
             let kind = match fl.kind {
                 FailureKindName::DatacenterOutage => "datacenter-outage",
+                FailureKindName::RegionOutage => "region-outage",
                 FailureKindName::LinkDown => "link-down",
                 FailureKindName::LinkDegraded => "link-degraded",
             };
@@ -849,11 +883,13 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             fl.target.is_some(),
             is(FailureKindName::DatacenterOutage),
         );
+        let site_kind = is(FailureKindName::DatacenterOutage) || is(FailureKindName::RegionOutage);
+        needs(&mut c, "link", fl.link.is_some(), !site_kind);
         needs(
             &mut c,
-            "link",
-            fl.link.is_some(),
-            !is(FailureKindName::DatacenterOutage),
+            "region",
+            fl.region.is_some(),
+            is(FailureKindName::RegionOutage),
         );
         let degraded = is(FailureKindName::LinkDegraded);
         if degraded && fl.latency_multiplier.is_none() && fl.extra_loss.is_none() {
@@ -876,6 +912,19 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 .as_ref()
                 .and_then(|t| c.site(p.key("target"), t, &datacenters))
                 .map(|site| FailureKind::DatacenterOutage { site }),
+            FailureKindName::RegionOutage => fl.region.as_ref().and_then(|r| {
+                let found = regions.iter().position(|x| x == r);
+                if found.is_none() {
+                    c.fail(
+                        p.key("region"),
+                        format!(
+                            "unknown region \"{r}\"; regions with datacenters: {}",
+                            regions.join(", ")
+                        ),
+                    );
+                }
+                found.map(|region| FailureKind::RegionOutage { region })
+            }),
             FailureKindName::LinkDown => fl
                 .link
                 .as_ref()

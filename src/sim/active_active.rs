@@ -7,6 +7,12 @@
 //! the key's latest write from another site is a conflict; last-writer-wins
 //! then silently loses one of the two (and, with skewed clocks, can keep the
 //! older one), while version vectors surface the conflict instead.
+//!
+//! Hybrid runs this model inside the active region and also replicates every
+//! active site's writes to the standby region. A site failure is handled in
+//! the region by rerouting; when the load balancer has no healthy active site
+//! left (a regional disaster), the active-passive chain runs: [operator
+//! delay], drain (bounded), promotion of a standby, DNS update.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -113,14 +119,24 @@ pub struct Multi {
     /// Clients routed to the failed site when the incident began.
     affected: Vec<u32>,
     incident_site: Option<SiteId>,
+    /// Per origin: writes above this were already counted lost when it failed.
+    lost_above: Vec<u64>,
+    /// Hybrid: the standby promoted after a regional disaster.
+    promoted: Option<SiteId>,
+    /// Hybrid: the cross-region failover in progress (target, draining since).
+    region_failover: Option<(SiteId, Option<SimTime>)>,
+    /// Hybrid: when the active region stopped accepting writes.
+    region_down_at: Option<SimTime>,
 }
 
 impl Multi {
     pub fn new(s: &Scenario, aa: &ActiveActive) -> Multi {
         let n = s.datacenters.len();
         let mut peers = Vec::new();
+        // Every active site replicates to every other active site and, in
+        // hybrid, to each standby of the standby region.
         for &o in &s.topology.active {
-            for &d in &s.topology.active {
+            for &d in s.topology.active.iter().chain(&s.topology.standbys) {
                 if o != d {
                     peers.push(Peer {
                         origin: o,
@@ -170,6 +186,10 @@ impl Multi {
                 .collect(),
             affected: Vec::new(),
             incident_site: None,
+            lost_above: vec![u64::MAX; n],
+            promoted: None,
+            region_failover: None,
+            region_down_at: None,
         }
     }
 }
@@ -202,6 +222,17 @@ impl World<'_> {
         t.0 as i64 + d.clock_offset_ns + (t.0 as f64 * d.clock_drift_ppm * 1e-6) as i64
     }
 
+    /// A site accepts writes: an up active site (before any cross-region
+    /// failover), or the promoted standby.
+    fn serving(&self, site: SiteId) -> bool {
+        let m = self.multi.as_deref().expect("active-active state");
+        self.sites[site].is_up()
+            && match m.promoted {
+                Some(p) => p == site,
+                None => self.scenario.topology.active.contains(&site),
+            }
+    }
+
     fn draw_key(&mut self) -> u64 {
         let count = self.aa().keys.count;
         let m = self.multi.as_deref().expect("active-active state");
@@ -218,7 +249,7 @@ impl World<'_> {
         self.schedule_in(gap, Event::WriteArrived);
         let (group, client) = self.clients.pick(&mut self.rng.workload);
         let site = self.clients.states[client as usize].site_at(self.now);
-        if !self.sites[site].is_up() {
+        if !self.serving(site) {
             self.metrics.writes_failed += 1;
             return;
         }
@@ -452,6 +483,15 @@ impl World<'_> {
         let peer = &mut m.peers[p as usize];
         peer.applied = to;
         peer.applied_commit = commit;
+        let dest = peer.dest;
+        if let Some((target, Some(_))) = m.region_failover
+            && target == dest
+            && self.landed_at(target)
+        {
+            let id = self.failover.id;
+            self.region_drain_done(id);
+        }
+        let m = self.multi.as_deref_mut().expect("state");
         // Trim the origin's log below what every peer has.
         let keep = m
             .peers
@@ -473,13 +513,16 @@ impl World<'_> {
         let aa = self.aa().clone();
         let s = self.scenario;
         let rate = s.workload.writes_per_s;
-        let healthy: Vec<SiteId> = s
-            .topology
-            .active
-            .iter()
-            .copied()
-            .filter(|&a| self.multi().healthy[a])
-            .collect();
+        let healthy: Vec<SiteId> = match self.multi().promoted {
+            Some(p) => vec![p],
+            None => s
+                .topology
+                .active
+                .iter()
+                .copied()
+                .filter(|&a| self.multi().healthy[a])
+                .collect(),
+        };
         if healthy.is_empty() {
             return;
         }
@@ -617,12 +660,29 @@ impl World<'_> {
             if actually_up {
                 self.metrics.false_failovers += 1;
             }
-            if self.multi().incident_site == Some(site)
+            let hybrid = self.scenario.architecture == crate::model::Architecture::Hybrid;
+            let region_down = hybrid
+                && self
+                    .scenario
+                    .topology
+                    .active
+                    .iter()
+                    .all(|&a| !self.multi().healthy[a]);
+            // Detected when the failed site leaves rotation (for a regional
+            // disaster, the first of its sites to do so).
+            if (self.multi().incident_site == Some(site) || region_down)
                 && let Some(inc) = self.open_incident_mut()
             {
                 inc.detected.get_or_insert(now);
             }
-            self.publish_routes();
+            if region_down
+                && self.multi().region_failover.is_none()
+                && self.multi().promoted.is_none()
+            {
+                self.begin_region_failover();
+            } else {
+                self.publish_routes();
+            }
         }
     }
 
@@ -668,10 +728,7 @@ impl World<'_> {
         if m.incident_site.is_none() || m.affected.is_empty() {
             return;
         }
-        let served = |c: &u32| {
-            let site = self.clients.states[*c as usize].site_at(now);
-            self.sites[site].is_up()
-        };
+        let served = |c: &u32| self.serving(self.clients.states[*c as usize].site_at(now));
         // Called when the first and the last rerouted client switch; between
         // the two the affected clients come back one by one.
         let any = m.affected.iter().any(served);
@@ -686,15 +743,158 @@ impl World<'_> {
         }
     }
 
+    // ---- hybrid: cross-region failover ----------------------------------
+
+    /// The active region is down: start the active-passive chain.
+    fn begin_region_failover(&mut self) {
+        self.failover.id += 1;
+        let id = self.failover.id;
+        match &self.scenario.failover.operator_delay {
+            Some(delay) => {
+                let d = delay.sample_duration(&mut self.rng.failover);
+                self.schedule_in(d, Event::FailoverStarted { failover: id });
+            }
+            None => self.start_region_failover(id),
+        }
+    }
+
+    pub(super) fn start_region_failover(&mut self, id: u32) {
+        if id != self.failover.id || self.multi().promoted.is_some() {
+            return;
+        }
+        let Some(target) = self
+            .scenario
+            .topology
+            .standbys
+            .iter()
+            .copied()
+            .find(|&s| self.sites[s].is_up())
+        else {
+            // No standby to promote: nothing to do until a site returns.
+            return;
+        };
+        let now = self.now;
+        // The active region is fenced from here on: it accepts no more writes.
+        self.multi().region_down_at.get_or_insert(now);
+        match self.scenario.failover.drain_timeout {
+            Some(timeout) if !self.landed_at(target) => {
+                self.multi().region_failover = Some((target, Some(now)));
+                self.schedule_in(timeout, Event::DrainTimedOut { failover: id });
+            }
+            _ => {
+                if self.scenario.failover.drain_timeout.is_some()
+                    && let Some(inc) = self.open_incident_mut()
+                {
+                    inc.drain_wait.get_or_insert(SimDuration::ZERO);
+                }
+                self.promote_standby(target);
+            }
+        }
+    }
+
+    /// Everything still valid in flight to `target` has arrived.
+    fn landed_at(&self, target: SiteId) -> bool {
+        let m = self.multi.as_deref().expect("state");
+        m.peers
+            .iter()
+            .filter(|p| p.dest == target)
+            .all(|p| !p.connected || p.applied >= p.shipped.min(p.valid_to))
+    }
+
+    pub(super) fn region_drain_done(&mut self, id: u32) {
+        if id != self.failover.id {
+            return;
+        }
+        if let Some((target, Some(since))) = self.multi().region_failover {
+            let wait = self.now - since;
+            if let Some(inc) = self.open_incident_mut() {
+                inc.drain_wait.get_or_insert(wait);
+            }
+            self.promote_standby(target);
+        }
+    }
+
+    fn promote_standby(&mut self, target: SiteId) {
+        self.multi().region_failover = Some((target, None));
+        let d = self
+            .scenario
+            .failover
+            .promotion
+            .sample_duration(&mut self.rng.failover);
+        self.schedule_in(
+            d,
+            Event::PromotionDone {
+                failover: self.failover.id,
+            },
+        );
+    }
+
+    /// The standby now serves: writes of the active region it never received
+    /// are lost; every client group is routed to it.
+    pub(super) fn on_region_promoted(&mut self, id: u32) {
+        if id != self.failover.id {
+            return;
+        }
+        let Some((target, None)) = self.multi().region_failover else {
+            return;
+        };
+        let stopped = self.multi().region_down_at.unwrap_or(self.now);
+        let m = self.multi.as_deref_mut().expect("state");
+        let (mut lost, mut window) = (0u64, SimDuration::ZERO);
+        for &o in &self.scenario.topology.active {
+            let Some(p) = m.peers.iter().find(|p| p.origin == o && p.dest == target) else {
+                continue;
+            };
+            // Writes already counted lost when their site failed are not counted again.
+            let missing = m.logs[o]
+                .committed
+                .min(m.lost_above[o])
+                .saturating_sub(p.applied);
+            if missing > 0 {
+                lost += missing;
+                window = window.max(stopped - p.applied_commit);
+            }
+        }
+        m.promoted = Some(target);
+        m.region_failover = None;
+        m.healthy[target] = true;
+        self.metrics.lost_writes += lost;
+        if lost > 0 {
+            self.metrics.rpo_max = self.metrics.rpo_max.max(window);
+        }
+        self.metrics.region_failovers += 1;
+        self.metrics.failovers += 1;
+        self.publish_routes();
+    }
+
     // ---- failures ------------------------------------------------------
 
     pub(super) fn on_aa_site_failed(&mut self, site: SiteId) {
         let was_up = self.sites[site].is_up();
         self.sites[site].outages += 1;
-        if !was_up || !self.scenario.topology.active.contains(&site) {
+        if !was_up {
+            return;
+        }
+        for p in 0..self.multi().peers.len() {
+            let peer = &self.multi().peers[p];
+            if peer.dest == site && peer.connected {
+                self.reset_peer(p, Undelivered::LinkDown);
+            }
+        }
+        if !self.scenario.topology.active.contains(&site) {
             return;
         }
         let now = self.now;
+        if self
+            .scenario
+            .topology
+            .active
+            .iter()
+            .all(|&a| !self.sites[a].is_up())
+        {
+            // The whole active region is down: no write is accepted from now.
+            self.multi().region_down_at.get_or_insert(now);
+        }
         // Clients on the site lose their sticky sessions unless replicated.
         let affected: Vec<u32> = (0..self.clients.states.len() as u32)
             .filter(|&c| self.clients.states[c as usize].site_at(now) == site)
@@ -726,6 +926,7 @@ impl World<'_> {
             }
         }
         let lost = m.logs[site].committed.saturating_sub(best);
+        m.lost_above[site] = m.lost_above[site].min(best);
         if lost > 0 {
             self.metrics.lost_writes += lost;
             self.metrics.rpo_max = self.metrics.rpo_max.max(now - best_commit);
@@ -738,12 +939,10 @@ impl World<'_> {
             let m = self.multi();
             m.incident_site = Some(site);
             m.affected = affected;
-        }
-        for p in 0..self.multi().peers.len() {
-            let peer = &self.multi().peers[p];
-            if peer.dest == site && peer.connected {
-                self.reset_peer(p, Undelivered::LinkDown);
-            }
+        } else if self.open_incident_mut().is_some() {
+            // Another site of the same incident (a regional disaster): its
+            // clients must be served elsewhere too before the incident ends.
+            self.multi().affected.extend(affected);
         }
     }
 

@@ -15,24 +15,38 @@ impl World<'_> {
     pub(super) fn schedule_failures(&mut self) {
         let horizon = SimTime::ZERO + self.scenario.horizon;
         for (i, f) in self.scenario.failures.iter().enumerate() {
-            let (begin, finish) = match f.kind {
-                FailureKind::DatacenterOutage { site } => (
-                    Event::SiteFailed { site: site as u16 },
-                    Event::SiteRepaired { site: site as u16 },
+            // A region outage takes every datacenter of the region at once.
+            let sites: Vec<SiteId> = match f.kind {
+                FailureKind::DatacenterOutage { site } => vec![site],
+                FailureKind::RegionOutage { region } => (0..self.scenario.datacenters.len())
+                    .filter(|&d| self.scenario.datacenters[d].region == region)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let (begin, finish): (Vec<Event>, Vec<Event>) = match f.kind {
+                FailureKind::DatacenterOutage { .. } | FailureKind::RegionOutage { .. } => (
+                    sites
+                        .iter()
+                        .map(|&s| Event::SiteFailed { site: s as u16 })
+                        .collect(),
+                    sites
+                        .iter()
+                        .map(|&s| Event::SiteRepaired { site: s as u16 })
+                        .collect(),
                 ),
                 FailureKind::LinkDown { link } => (
-                    Event::LinkFailed { link: link as u16 },
-                    Event::LinkRepaired { link: link as u16 },
+                    vec![Event::LinkFailed { link: link as u16 }],
+                    vec![Event::LinkRepaired { link: link as u16 }],
                 ),
                 FailureKind::LinkDegraded { link, .. } => (
-                    Event::LinkDegraded {
+                    vec![Event::LinkDegraded {
                         link: link as u16,
                         failure: i as u16,
-                    },
-                    Event::LinkRestored {
+                    }],
+                    vec![Event::LinkRestored {
                         link: link as u16,
                         failure: i as u16,
-                    },
+                    }],
                 ),
             };
             // A recurring failure alternates up periods (`every`) and down
@@ -46,11 +60,15 @@ impl World<'_> {
             };
             while start < horizon {
                 let end = f.duration.as_ref().map(|d| start + d.sample_duration(rng));
-                self.queue.push(start, begin);
+                for &e in &begin {
+                    self.queue.push(start, e);
+                }
                 let Some(end) = end.filter(|&e| e < horizon) else {
                     break;
                 };
-                self.queue.push(end, finish);
+                for &e in &finish {
+                    self.queue.push(end, e);
+                }
                 let Some(every) = &f.every else { break };
                 // At least one nanosecond up, so a failure never starts before its repair.
                 start = end

@@ -287,3 +287,129 @@ fn bad_active_active_input_is_explained() {
     let msg = problems(base.replace("active = [\"dc-a\", \"dc-b\"]", "primary = \"dc-a\""));
     assert!(msg.contains("primary applies to active-passive"), "{msg}");
 }
+
+/// Hybrid: two active sites in one region, a standby in another.
+fn hybrid(failure: &str) -> String {
+    format!(
+        r#"
+name = "hybrid-test"
+architecture = "hybrid"
+
+[simulation]
+duration = "15m"
+
+[network.default_link]
+latency = "20ms"
+
+[[datacenters]]
+id = "east-1"
+region = "east"
+lat = 39.0
+lon = -77.0
+
+[[datacenters]]
+id = "east-2"
+region = "east"
+lat = 40.0
+lon = -83.0
+
+[[datacenters]]
+id = "west-1"
+region = "west"
+lat = 45.0
+lon = -120.0
+
+[topology]
+active = ["east-1", "east-2"]
+standbys = ["west-1"]
+
+[workload]
+rate = "100/s"
+
+[[workload.clients]]
+region = "east"
+lat = 39.0      # beside east-1: routed there while it is healthy
+lon = -77.0
+count = 100
+
+[replication]
+mode = "async"
+
+[failover]
+mode = "automatic"
+promotion = "40s"
+
+[failover.health_check]
+interval = "10s"
+timeout = "1s"
+threshold = 2
+
+[failover.drain]
+wait = true
+timeout = "1m"
+
+[failover.dns]
+ttl = "30s"
+update_delay = "5s"
+
+{failure}
+"#
+    )
+}
+
+#[test]
+fn a_region_outage_fails_over_across_regions_and_a_site_outage_does_not() {
+    let region = hybrid(
+        "[[failures]]\nkind = \"region-outage\"\nregion = \"east\"\nat = { dist = \"uniform\", min = \"2m\", max = \"4m\" }",
+    );
+    for r in run(&region, 10, 3) {
+        assert_eq!(r.region_failovers, 1, "{r:?}");
+        assert_eq!(r.recovered, 1);
+        // Detection, then promotion (40 s) and the DNS update (5 s) before any
+        // client is back: the full active-passive chain.
+        let first = r.rto_first_s.unwrap() - r.detection_s.unwrap();
+        assert!(first >= 45.0 - 1e-9, "first client after {first} s");
+    }
+    let site = hybrid(
+        "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"east-1\"\nat = { dist = \"uniform\", min = \"2m\", max = \"4m\" }",
+    );
+    for r in run(&site, 10, 3) {
+        assert_eq!(
+            r.region_failovers, 0,
+            "a site outage stays inside the region"
+        );
+        assert_eq!(r.failovers, 1);
+        // No promotion: clients follow DNS to east-2 right after detection.
+        let first = r.rto_first_s.unwrap() - r.detection_s.unwrap();
+        assert!(
+            (5.0..=35.0 + 1e-9).contains(&first),
+            "first client after {first} s"
+        );
+    }
+}
+
+#[test]
+fn bad_hybrid_input_is_explained() {
+    let base = hybrid("");
+    let problems = |text: String| {
+        drsim::scenario::parse("hy.toml", &text)
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = problems(base.replace("standbys = [\"west-1\"]\n", ""));
+    assert!(msg.contains("hybrid needs a standby region"), "{msg}");
+    let msg = problems(base.replace("region = \"west\"", "region = \"east\""));
+    assert!(
+        msg.contains("topology.standbys[0]: the standby region must differ from the active region"),
+        "{msg}"
+    );
+    let msg = problems(hybrid(
+        "[[failures]]\nkind = \"region-outage\"\nregion = \"mars\"\nat = \"1m\"",
+    ));
+    assert!(
+        msg.contains(
+            "failures[0].region: unknown region \"mars\"; regions with datacenters: east, west"
+        ),
+        "{msg}"
+    );
+}
