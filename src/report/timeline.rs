@@ -61,6 +61,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::RoutesPublished { .. } => "routes_published",
         Event::PeerDelivered { .. } => "peer_delivered",
         Event::PeerReconnected { .. } => "peer_reconnected",
+        Event::PeerAcked { .. } => "peer_acked",
         Event::ClientsSwitched => "clients_switched",
         Event::HorizonReached => "horizon_reached",
     }
@@ -126,7 +127,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 Event::RoutesPublished { version } => {
                     let _ = write!(d, "version={version}");
                 }
-                Event::PeerDelivered { peer, epoch, to } => {
+                Event::PeerDelivered { peer, epoch, to } | Event::PeerAcked { peer, epoch, to } => {
                     let _ = write!(d, "peer={peer} epoch={epoch} to={to}");
                 }
                 Event::PeerReconnected { peer, epoch } => {

@@ -736,6 +736,15 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             "ack_size applies only to sync and semi-sync (async sends no confirmations)",
         );
     }
+    if aa && r.mode == ReplicationModeName::SemiSync {
+        c.fail(
+            rp.key("mode"),
+            "semi-sync applies to active-passive; active-active and hybrid replicate async, or sync among the active sites of one region",
+        );
+    }
+    if aa && r.shipping == Some(ShippingName::Periodic) {
+        c.fail(rp.key("shipping"), "active-active and hybrid ship each write as it commits; periodic shipping applies to active-passive");
+    }
     let ack_size_bytes = r.ack_size.map_or(DEFAULT_ACK_SIZE_B, |s| s.0);
 
     // Failover.

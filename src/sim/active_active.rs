@@ -32,6 +32,9 @@ use super::world::World;
 struct Write {
     commit: SimTime,
     size_bytes: u32,
+    /// Client group and admission wait, for the latency recorded at acknowledgement.
+    group: u16,
+    wait: SimDuration,
 }
 
 /// One origin's writes, numbered from 1.
@@ -75,6 +78,11 @@ struct Peer {
     applied: u64,
     /// Commit time of write `applied`.
     applied_commit: SimTime,
+    /// Highest write the peer has confirmed (sync within a region).
+    acked: u64,
+    /// Origin and peer are in the same region: with sync replication the
+    /// origin waits for this peer's confirmation.
+    in_region: bool,
     /// Messages in flight: (last left the origin, up to sequence).
     in_flight: VecDeque<(SimTime, u64)>,
     /// Deliveries beyond this are void (the origin died before they left).
@@ -121,6 +129,10 @@ pub struct Multi {
     incident_site: Option<SiteId>,
     /// Per origin: writes above this were already counted lost when it failed.
     lost_above: Vec<u64>,
+    /// Per origin: highest write acknowledged to its client.
+    acked: Vec<u64>,
+    /// Sync replication among the active sites of one region (async across regions).
+    sync_in_region: bool,
     /// Hybrid: the standby promoted after a regional disaster.
     promoted: Option<SiteId>,
     /// Hybrid: the cross-region failover in progress (target, draining since).
@@ -147,6 +159,9 @@ impl Multi {
                         shipped: 0,
                         applied: 0,
                         applied_commit: SimTime::ZERO,
+                        acked: 0,
+                        in_region: s.datacenters[o].region == s.datacenters[d].region
+                            && s.topology.active.contains(&d),
                         in_flight: VecDeque::with_capacity(64),
                         valid_to: u64::MAX,
                     });
@@ -187,6 +202,8 @@ impl Multi {
             affected: Vec::new(),
             incident_site: None,
             lost_above: vec![u64::MAX; n],
+            acked: vec![0; n],
+            sync_in_region: s.replication.mode == crate::model::ReplicationMode::Sync,
             promoted: None,
             region_failover: None,
             region_down_at: None,
@@ -272,11 +289,18 @@ impl World<'_> {
         log.writes.push_back(Write {
             commit: now,
             size_bytes: size as u32,
+            group,
+            wait,
         });
         log.committed += 1;
         let seq = log.committed;
-        let rtt = self.clients.rtt[group as usize][site];
-        self.metrics.record_write_latency(rtt + wait);
+        let waits_for_region =
+            m.sync_in_region && m.peers.iter().any(|p| p.origin == site && p.in_region);
+        if !waits_for_region {
+            m.acked[site] = seq;
+            let rtt = self.clients.rtt[group as usize][site];
+            self.metrics.record_write_latency(rtt + wait);
+        }
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
             if peer.origin == site && peer.connected {
@@ -399,6 +423,58 @@ impl World<'_> {
         }
     }
 
+    /// The peer confirms writes up to `to` back to their origin (sync within a region).
+    fn send_peer_ack(&mut self, p: usize, to: u64) {
+        let peer = &self.multi.as_deref().expect("state").peers[p];
+        let (link, dest, epoch) = (peer.link, peer.dest, peer.epoch);
+        let spec = &self.scenario.links[link];
+        let bytes = self.scenario.replication.ack_size_bytes;
+        match self
+            .network
+            .send_stream(spec, link, dest, self.now, bytes, &mut self.rng.network)
+        {
+            Ok(t) => self.schedule(
+                t.arrival,
+                Event::PeerAcked {
+                    peer: p as u16,
+                    epoch,
+                    to,
+                },
+            ),
+            Err(e) => self.reset_peer(p, e),
+        }
+    }
+
+    /// A same-region peer confirmed: acknowledge, in order, every write all
+    /// same-region peers of the origin have confirmed.
+    pub(super) fn on_peer_acked(&mut self, p: u16, epoch: u32, to: u64) {
+        let now = self.now;
+        let m = self.multi.as_deref_mut().expect("state");
+        let Some(peer) = m.peers.get_mut(p as usize) else {
+            return;
+        };
+        if peer.epoch != epoch || !self.sites[peer.origin].is_up() {
+            return;
+        }
+        peer.acked = peer.acked.max(to);
+        let origin = peer.origin;
+        let quorum = m
+            .peers
+            .iter()
+            .filter(|q| q.origin == origin && q.in_region)
+            .map(|q| q.acked)
+            .min()
+            .unwrap_or(to);
+        while m.acked[origin] < quorum.min(m.logs[origin].committed) {
+            m.acked[origin] += 1;
+            if let Some(w) = m.logs[origin].get(m.acked[origin]) {
+                let rtt = self.clients.rtt[w.group as usize][origin];
+                self.metrics
+                    .record_write_latency((now - w.commit) + rtt + w.wait);
+            }
+        }
+    }
+
     fn reset_peer(&mut self, p: usize, why: Undelivered) {
         let epoch = self.next_epoch();
         let now = self.now;
@@ -484,6 +560,10 @@ impl World<'_> {
         peer.applied = to;
         peer.applied_commit = commit;
         let dest = peer.dest;
+        if m.sync_in_region && peer.in_region {
+            self.send_peer_ack(p as usize, to);
+        }
+        let m = self.multi.as_deref_mut().expect("state");
         if let Some((target, Some(_))) = m.region_failover
             && target == dest
             && self.landed_at(target)
@@ -492,7 +572,7 @@ impl World<'_> {
             self.region_drain_done(id);
         }
         let m = self.multi.as_deref_mut().expect("state");
-        // Trim the origin's log below what every peer has.
+        // Trim the origin's log below what every peer has and its clients know.
         let keep = m
             .peers
             .iter()
@@ -500,7 +580,7 @@ impl World<'_> {
             .map(|q| q.applied + 1)
             .min()
             .unwrap_or(to + 1);
-        m.logs[origin].trim(keep);
+        m.logs[origin].trim(keep.min(m.acked[origin] + 1));
     }
 
     // ---- global load balancer -----------------------------------------
@@ -846,10 +926,7 @@ impl World<'_> {
                 continue;
             };
             // Writes already counted lost when their site failed are not counted again.
-            let missing = m.logs[o]
-                .committed
-                .min(m.lost_above[o])
-                .saturating_sub(p.applied);
+            let missing = m.acked[o].min(m.lost_above[o]).saturating_sub(p.applied);
             if missing > 0 {
                 lost += missing;
                 window = window.max(stopped - p.applied_commit);
@@ -925,7 +1002,10 @@ impl World<'_> {
                 }
             }
         }
-        let lost = m.logs[site].committed.saturating_sub(best);
+        // Only acknowledged writes count as lost (sync: the client never got an answer for the rest).
+        let lost = m.acked[site]
+            .min(m.logs[site].committed)
+            .saturating_sub(best);
         m.lost_above[site] = m.lost_above[site].min(best);
         if lost > 0 {
             self.metrics.lost_writes += lost;

@@ -101,6 +101,12 @@ pub enum Event {
         epoch: u32,
         to: u64,
     },
+    /// Active-active, sync within a region: a peer's confirmation reaches the origin.
+    PeerAcked {
+        peer: u16,
+        epoch: u32,
+        to: u64,
+    },
     /// Active-active: a peer stream reconnects after exhausting retransmissions.
     PeerReconnected {
         peer: u16,

@@ -274,6 +274,7 @@ impl World<'_> {
             Event::GlbCheckDue
             | Event::RoutesPublished { .. }
             | Event::PeerDelivered { .. }
+            | Event::PeerAcked { .. }
             | Event::PeerReconnected { .. }
             | Event::ClientsSwitched => (None, false),
             Event::LinkFailed { .. }

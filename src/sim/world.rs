@@ -288,6 +288,7 @@ impl<'s> World<'s> {
             Event::RoutesPublished { version } => self.on_routes_published(version),
             Event::PeerDelivered { peer, epoch, to } => self.on_peer_delivered(peer, epoch, to),
             Event::PeerReconnected { peer, epoch } => self.on_peer_reconnected(peer, epoch),
+            Event::PeerAcked { peer, epoch, to } => self.on_peer_acked(peer, epoch, to),
             Event::ClientsSwitched => self.on_clients_switched(),
             Event::HorizonReached => return false,
         }

@@ -413,3 +413,53 @@ fn bad_hybrid_input_is_explained() {
         "{msg}"
     );
 }
+
+/// Sync replication inside the active region: a write waits for the other
+/// active site of its region (one round trip, 2 x 20 ms here) but not for the
+/// standby region; a site failure then loses no acknowledged write.
+#[test]
+fn sync_within_a_region_waits_for_the_regional_peer_only() {
+    let slow = |failure: &str, bw: &str| {
+        hybrid(failure).replace(
+            "latency = \"20ms\"",
+            &format!("latency = \"20ms\"\nbandwidth = \"{bw}\""),
+        )
+    };
+    let to_sync = |t: String| t.replace("mode = \"async\"", "mode = \"sync\"");
+    for (s, a) in run(&to_sync(slow("", "2Mbps")), 3, 8)
+        .iter()
+        .zip(&run(&slow("", "2Mbps"), 3, 8))
+    {
+        // 2 ms access round trip (default), the regional round trip (40 ms),
+        // and sending 1 KiB and the 64 B confirmation at 2 Mbps (4.35 ms).
+        let p50 = s.write_latency_p50_ms.unwrap();
+        assert!((p50 - 46.35).abs() < 1.0, "sync p50 {p50} ms");
+        assert!(
+            (a.write_latency_p50_ms.unwrap() - 2.0).abs() < 0.01,
+            "async does not wait"
+        );
+    }
+    let failure = "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"east-1\"\nat = \"2m\"";
+    // At 700 kbps the link carries less than the 100 writes/s: a backlog builds up.
+    for (s, a) in run(&to_sync(slow(failure, "700kbps")), 5, 8)
+        .iter()
+        .zip(&run(&slow(failure, "700kbps"), 5, 8))
+    {
+        assert_eq!(
+            s.lost_writes, 0,
+            "every acknowledged write was at east-2 already"
+        );
+        assert!(
+            a.lost_writes > 0,
+            "async loses the writes still queued at east-1"
+        );
+    }
+    let semi = slow("", "2Mbps").replace("mode = \"async\"", "mode = \"semi-sync\"\nacks = 1");
+    let msg = drsim::scenario::parse("hy.toml", &semi)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("replication.mode: semi-sync applies to active-passive"),
+        "{msg}"
+    );
+}
