@@ -2,6 +2,7 @@
 //! and terminal output live here, never in the engine.
 
 mod compare;
+mod merge;
 mod run;
 mod study;
 mod sweep;
@@ -60,6 +61,20 @@ pub enum Command {
     ///
     /// Example: drsim sweep scenarios/active-passive.toml --param replication.interval=0.1s..10s:log:6 --runs 200
     Sweep(SweepArgs),
+    /// Merge the shard folders of a study run on several machines.
+    ///
+    /// Each shard folder comes from `drsim run|compare|sweep ... --shard K/N
+    /// --out DIR`. Merge checks that every shard 0..N-1 is there exactly once,
+    /// that their manifests describe the same study (scenario hashes, runs,
+    /// seed, parameters, drsim version) and that every work unit is present
+    /// exactly once; then it writes the files the single-machine command would
+    /// have written, byte for byte, provided --out is the same path as that
+    /// command's --out (the folder appears in the reproduce line). On any
+    /// problem it names what is wrong and writes nothing. Exit code: as the
+    /// single-machine command's.
+    ///
+    /// Example: drsim merge shards/0 shards/1 shards/2 --out output/ap
+    Merge(MergeArgs),
     /// Write the event log and a timeline of one run, to see why it went as it did.
     ///
     /// Example: drsim trace scenarios/active-passive.toml --run 3 --seed 42
@@ -92,6 +107,12 @@ pub struct StudyArgs {
     /// No progress bar and no summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run only shard K of N: the work units (run x scenario or grid point)
+    /// whose index is K modulo N, and write their rows with a manifest for
+    /// `drsim merge` instead of the report. `auto` takes K and N from a Slurm
+    /// job array or a Kubernetes Indexed Job (see docs/cluster.md).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<crate::shard::ShardArg>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -122,6 +143,20 @@ pub struct SweepArgs {
     pub params: Vec<String>,
     #[command(flatten)]
     pub study: StudyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Shard folders, in any order (e.g. shards/*).
+    #[arg(value_name = "SHARD_DIR", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder: the single-machine command's --out, for identical files
+    /// [default: that command's default folder].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No summary table (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -166,6 +201,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(args) => run::execute(args),
         Command::Compare(args) => compare::execute(args),
         Command::Sweep(args) => sweep::execute(args),
+        Command::Merge(args) => merge::execute(args),
         Command::Trace(args) => trace::execute(args).map(|()| Outcome::Passed),
         Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
     }

@@ -7,5 +7,6 @@ pub mod model;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod sweep;

@@ -1,5 +1,6 @@
 //! Monte Carlo: many independent runs of one scenario on a rayon pool. Run i's
 //! seed comes from (master seed, i) only; results are collected in run order.
+//! A study can also run only some of its work units (one shard of a cluster job).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -53,12 +54,53 @@ pub fn monte_carlo_many(
     threads: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<RunRow>>, RunFailure> {
-    let units = runs * scenarios.len() as u64;
+    let units = Units {
+        first: 0,
+        step: 1,
+        count: runs * scenarios.len() as u64,
+    };
+    let rows = run_units(scenarios, runs, master_seed, units, threads, on_done)?;
+    let mut out: Vec<Vec<RunRow>> = (0..scenarios.len())
+        .map(|_| Vec::with_capacity(runs as usize))
+        .collect();
+    for (u, row) in rows.into_iter().enumerate() {
+        out[u / runs as usize].push(row);
+    }
+    Ok(out)
+}
+
+/// Work units first, first + step, first + 2 step, ... (`count` of them).
+/// Unit u is run `u % runs` of scenario `u / runs`, so its seed depends on u
+/// alone: a study split into shards (every N-th unit) reproduces exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Units {
+    pub first: u64,
+    pub step: u64,
+    pub count: u64,
+}
+
+impl Units {
+    /// The global index of the j-th unit of this set.
+    pub fn nth(&self, j: u64) -> u64 {
+        self.first + j * self.step
+    }
+}
+
+/// Runs the given work units of (scenario x run); rows come back in unit order.
+pub fn run_units(
+    scenarios: &[&Scenario],
+    runs: u64,
+    master_seed: u64,
+    units: Units,
+    threads: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunRow>, RunFailure> {
     let work = || {
         let stop = AtomicBool::new(false);
-        (0..units)
+        (0..units.count)
             .into_par_iter()
-            .map(|u| {
+            .map(|j| {
+                let u = units.nth(j);
                 let (k, i) = ((u / runs) as usize, u % runs);
                 let seed = run_seed(master_seed, i);
                 if stop.load(Ordering::Relaxed) {
@@ -90,13 +132,11 @@ pub fn monte_carlo_many(
         }
     };
     // Report the lowest-indexed real failure, never a cancellation.
-    let mut out: Vec<Vec<RunRow>> = (0..scenarios.len())
-        .map(|_| Vec::with_capacity(runs as usize))
-        .collect();
+    let mut out = Vec::with_capacity(results.len());
     let mut first_cancel = None;
-    for (u, r) in results.into_iter().enumerate() {
+    for r in results {
         match r {
-            Ok(row) => out[u / runs as usize].push(row),
+            Ok(row) => out.push(row),
             Err(f) if matches!(f.error, RunError::Cancelled) => {
                 first_cancel = first_cancel.or(Some(f))
             }

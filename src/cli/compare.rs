@@ -1,18 +1,17 @@
 //! `drsim compare`: several scenarios under common random numbers, side by side.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
 
 use crate::metrics::compare::{column, ecdf, paired_difference};
 use crate::metrics::row::{METRIC_NAMES, RunRow};
 use crate::metrics::summary::{MetricSummary, describe, quantile_sorted};
-use crate::model::Scenario;
+use crate::report;
 use crate::report::html::Page;
 use crate::report::plot::{Bars, BoxPlot, Ecdf, short};
-use crate::report::{self, output};
-use crate::scenario;
+use crate::shard::Kind;
 
-use super::study::{self, Files};
+use super::study::{self, Files, Rendered, Study};
 use super::{CompareArgs, Outcome};
 
 /// Metrics shown side by side on the terminal.
@@ -30,80 +29,62 @@ const SHOWN: [&str; 9] = [
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<Outcome> {
     // Load everything first: one bad file stops the study before any run.
-    let mut scenarios: Vec<(PathBuf, Scenario, Vec<u8>)> = Vec::new();
-    let mut errors = Vec::new();
-    for path in &args.scenarios {
-        match scenario::load(path) {
-            Ok(s) => scenarios.push((path.clone(), s, std::fs::read(path)?)),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        anyhow::bail!("{}", errors.join("\n"));
-    }
-    let labels = labels(
-        &scenarios
-            .iter()
-            .map(|s| s.1.name.clone())
-            .collect::<Vec<_>>(),
-    );
-    let plan = study::plan(&args.study, &scenarios[0].1);
-    let out = args
-        .study
-        .out
-        .clone()
-        .unwrap_or_else(|| study::default_out(&format!("compare-{}", labels.join("-vs-"))));
+    let inputs = study::read_inputs(&args.scenarios)?;
+    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let study = Study::new(Kind::Compare, inputs, Vec::new(), plan.runs, plan.seed)?;
+    study::execute(study, &args.study)
+}
 
-    let total = plan.runs * scenarios.len() as u64;
-    let bar = study::progress_bar(total, args.study.quiet, "runs");
-    let refs: Vec<&Scenario> = scenarios.iter().map(|s| &s.1).collect();
-    let all_rows = study::monte_carlo_many(&refs, &plan, &bar)?;
-    bar.finish_and_clear();
-
+/// The files of a `compare` study from its rows (one group per scenario).
+pub fn render(
+    st: &Study,
+    labels: &[String],
+    all_rows: Vec<Vec<RunRow>>,
+    out: &Path,
+) -> anyhow::Result<Rendered> {
     let mut files = Files::default();
     let mut results = Vec::new();
-    for (i, ((path, s, text), rows)) in scenarios.iter().zip(&all_rows).enumerate() {
-        let label = &labels[i];
+    for (i, (input, rows)) in st.inputs.iter().zip(&all_rows).enumerate() {
+        let (s, label) = (&input.scenario, &labels[i]);
         files.add(format!("runs-{label}.csv"), report::runs_csv(rows)?);
-        files.add(format!("scenario-{label}.toml"), text.clone());
-        let _ = path;
+        files.add(
+            format!("scenario-{label}.toml"),
+            input.text.clone().into_bytes(),
+        );
         results.extend(
             study::judge(s, rows)
                 .into_iter()
                 .map(|r| (label.clone(), r)),
         );
     }
-    files.add("comparison.csv", comparison_csv(&labels, &all_rows)?);
+    files.add("comparison.csv", comparison_csv(labels, &all_rows)?);
     if !results.is_empty() {
         files.add("targets.csv", study::targets_csv(&results)?);
     }
     let reproduce = format!(
         "drsim compare {} --runs {} --seed {} --out {}",
-        args.scenarios
+        st.inputs
             .iter()
-            .map(|p| study::shell_word(&p.display().to_string()))
+            .map(|i| study::shell_word(&i.file))
             .collect::<Vec<_>>()
             .join(" "),
-        plan.runs,
-        plan.seed,
+        st.runs,
+        st.seed,
         study::shell_word(&out.display().to_string())
     );
-    let table = side_by_side(&labels, &all_rows);
+    let table = side_by_side(labels, &all_rows);
 
     let mut page = Page::new(&format!("drsim compare: {}", labels.join(" vs ")));
     let mut facts: Vec<(&str, String)> = vec![
-        ("runs per scenario", plan.runs.to_string()),
-        ("master seed", plan.seed.to_string()),
+        ("runs per scenario", st.runs.to_string()),
+        ("master seed", st.seed.to_string()),
     ];
-    for (i, (path, s, _)) in scenarios.iter().enumerate() {
+    for (i, input) in st.inputs.iter().enumerate() {
         facts.push((
             "scenario",
             format!(
                 "{} = {} ({}), sha256 {}",
-                labels[i],
-                s.name,
-                path.display(),
-                s.content_hash
+                labels[i], input.scenario.name, input.file, input.scenario.content_hash
             ),
         ));
     }
@@ -216,27 +197,25 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<Outcome> {
         )?;
     }
     files.add("index.html", page.render().into_bytes());
-    output::write_all(&out, &files.files)?;
 
-    if !args.study.quiet {
-        println!(
-            "{} scenarios, {} runs each, master seed {} (common random numbers)",
-            labels.len(),
-            plan.runs,
-            plan.seed
-        );
-        print!("{}", render_terminal(&table));
-        study::print_targets(&results);
-        println!(
-            "wrote {} (open index.html); reproduce with: {reproduce}",
-            out.display()
-        );
-    }
-    Ok(study::outcome(results.iter().map(|r| &r.1)))
+    let terminal = format!(
+        "{} scenarios, {} runs each, master seed {} (common random numbers)\n{}{}",
+        labels.len(),
+        st.runs,
+        st.seed,
+        render_terminal(&table),
+        study::targets_text(&results)
+    );
+    Ok(Rendered {
+        files,
+        terminal,
+        reproduce,
+        outcome: study::outcome(results.iter().map(|r| &r.1)),
+    })
 }
 
 /// Unique, file-safe labels: the scenario names, numbered where they repeat.
-fn labels(names: &[String]) -> Vec<String> {
+pub fn labels(names: &[String]) -> Vec<String> {
     names
         .iter()
         .enumerate()

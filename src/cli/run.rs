@@ -1,43 +1,41 @@
 //! `drsim run`: Monte Carlo over one scenario, then the output folder.
 
-use anyhow::Context;
+use std::path::Path;
 
 use crate::metrics::compare::{column, ecdf};
+use crate::metrics::row::RunRow;
 use crate::metrics::summary::{MetricSummary, summarize};
 use crate::report::html::Page;
 use crate::report::plot::Ecdf;
-use crate::report::{self, output, table};
-use crate::scenario;
+use crate::report::{self, table};
+use crate::shard::Kind;
 
-use super::study::{self, Files};
+use super::study::{self, Files, Rendered, Study};
 use super::{Outcome, RunArgs};
 
 pub fn execute(args: RunArgs) -> anyhow::Result<Outcome> {
-    let scenario = scenario::load(&args.scenario)?;
-    let text = std::fs::read(&args.scenario)
-        .with_context(|| format!("reading {}", args.scenario.display()))?;
-    let plan = study::plan(&args.study, &scenario);
-    let out = args
-        .study
-        .out
-        .clone()
-        .unwrap_or_else(|| study::default_out(&scenario.name));
+    let inputs = study::read_inputs(std::slice::from_ref(&args.scenario))?;
+    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let study = Study::new(Kind::Run, inputs, Vec::new(), plan.runs, plan.seed)?;
+    study::execute(study, &args.study)
+}
 
-    let bar = study::progress_bar(plan.runs, args.study.quiet, "runs");
-    let rows = study::monte_carlo(&scenario, &plan, &bar)?;
-    bar.finish_and_clear();
-
+/// The files of a `run` study from its rows (a single group).
+pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Result<Rendered> {
+    let input = &st.inputs[0];
+    let scenario = &input.scenario;
+    let rows = all_rows.into_iter().next().unwrap_or_default();
     let summary = summarize(&rows);
-    let results: Vec<_> = study::judge(&scenario, &rows)
+    let results: Vec<_> = study::judge(scenario, &rows)
         .into_iter()
         .map(|r| (scenario.name.clone(), r))
         .collect();
-    let file = args.scenario.display().to_string();
+    let file = &input.file;
     let reproduce = format!(
         "drsim run {} --runs {} --seed {} --out {}",
-        study::shell_word(&file),
-        plan.runs,
-        plan.seed,
+        study::shell_word(file),
+        st.runs,
+        st.seed,
         study::shell_word(&out.display().to_string())
     );
 
@@ -46,15 +44,15 @@ pub fn execute(args: RunArgs) -> anyhow::Result<Outcome> {
     files.add(
         "summary.json",
         report::summary_json(
-            &scenario,
-            &file,
-            plan.runs,
-            plan.seed,
+            scenario,
+            file,
+            st.runs,
+            st.seed,
             reproduce.clone(),
             &summary,
         )?,
     );
-    files.add("scenario.toml", text);
+    files.add("scenario.toml", input.text.clone().into_bytes());
     if !results.is_empty() {
         files.add("targets.csv", study::targets_csv(&results)?);
     }
@@ -62,8 +60,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<Outcome> {
     page.facts(&[
         ("scenario", format!("{} ({file})", scenario.name)),
         ("description", scenario.description.clone()),
-        ("runs", plan.runs.to_string()),
-        ("master seed", plan.seed.to_string()),
+        ("runs", st.runs.to_string()),
+        ("master seed", st.seed.to_string()),
         ("scenario sha256", scenario.content_hash.clone()),
     ]);
     page.paragraph("Reproduce with:").code(&reproduce);
@@ -103,21 +101,22 @@ pub fn execute(args: RunArgs) -> anyhow::Result<Outcome> {
         )?;
     }
     files.add("index.html", page.render().into_bytes());
-    output::write_all(&out, &files.files)?;
 
-    if !args.study.quiet {
-        println!(
-            "scenario {} ({}), {} runs, master seed {}",
-            scenario.name, file, plan.runs, plan.seed
-        );
-        print!("{}", table::render(&summary, plan.runs));
-        study::print_targets(&results);
-        println!(
-            "wrote {} (open index.html); reproduce with: {reproduce}",
-            out.display()
-        );
-    }
-    Ok(study::outcome(results.iter().map(|r| &r.1)))
+    let terminal = format!(
+        "scenario {} ({}), {} runs, master seed {}\n{}{}",
+        scenario.name,
+        file,
+        st.runs,
+        st.seed,
+        table::render(&summary, st.runs),
+        study::targets_text(&results)
+    );
+    Ok(Rendered {
+        files,
+        terminal,
+        reproduce,
+        outcome: study::outcome(results.iter().map(|r| &r.1)),
+    })
 }
 
 pub const SUMMARY_HEADERS: [&str; 10] = [

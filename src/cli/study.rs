@@ -1,32 +1,286 @@
 //! What the study commands (run, compare, sweep) share: resolving options,
 //! the progress bar, running Monte Carlo, targets and figures for the report.
+//!
+//! Every study goes plan -> rows -> files: `Study` is the plan (a pure
+//! function of its `StudySpec` and the scenario texts), `execute` computes the
+//! rows (all of them, or one shard's), and `Study::render` turns rows into the
+//! output files. `drsim merge` rebuilds the `Study` from the shards' manifest
+//! and calls the same `render`, so a merged study is byte-identical to a
+//! single-machine one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::metrics::row::RunRow;
 use crate::metrics::targets::{TargetResult, Verdict, evaluate};
 use crate::model::Scenario;
 use crate::report::html::Page;
+use crate::report::output;
 use crate::report::plot::{self, Chart};
 use crate::runner;
+use crate::scenario;
+use crate::shard::{self, Kind, ScenarioFile, StudySpec};
 
-use super::{Outcome, StudyArgs};
+use super::{Outcome, StudyArgs, compare, run, sweep};
 
-/// Runs, master seed and threads for a study, from the flags or the scenario.
+/// Runs and master seed of a study, from the flags or the (first) scenario.
 pub struct Plan {
     pub runs: u64,
     pub seed: u64,
-    pub threads: usize,
 }
 
 pub fn plan(args: &StudyArgs, scenario: &Scenario) -> Plan {
     Plan {
         runs: args.runs.unwrap_or(u64::from(scenario.default_runs)),
         seed: args.seed.unwrap_or(scenario.default_seed),
-        threads: args.threads.unwrap_or(0) as usize,
     }
+}
+
+/// A scenario file as the study read it: the path as written (it appears in
+/// the outputs), its text and the validated scenario.
+pub struct Input {
+    pub file: String,
+    pub text: String,
+    pub scenario: Scenario,
+}
+
+/// Loads scenario files; every file's problems are reported, not just the first's.
+pub fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let file = path.display().to_string();
+        match scenario::load(path) {
+            Ok(scenario) => {
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("reading {file}"))?;
+                inputs.push(Input {
+                    file,
+                    text,
+                    scenario,
+                });
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{}", errors.join("\n"));
+    }
+    Ok(inputs)
+}
+
+/// What a study needs beyond its inputs to render, per kind.
+pub enum Detail {
+    Run,
+    /// Unique, file-safe labels of the scenarios.
+    Compare(Vec<String>),
+    Sweep(sweep::Grid),
+}
+
+/// A planned study: what to simulate and everything its files depend on,
+/// except the rows and the output folder.
+pub struct Study {
+    pub kind: Kind,
+    pub inputs: Vec<Input>,
+    /// `sweep`: the --param specs as given (empty: the [sweep] table).
+    pub params: Vec<String>,
+    pub runs: u64,
+    pub seed: u64,
+    pub detail: Detail,
+}
+
+impl Study {
+    pub fn new(
+        kind: Kind,
+        inputs: Vec<Input>,
+        params: Vec<String>,
+        runs: u64,
+        seed: u64,
+    ) -> anyhow::Result<Study> {
+        let detail = match kind {
+            Kind::Run => {
+                anyhow::ensure!(inputs.len() == 1, "run takes one scenario");
+                Detail::Run
+            }
+            Kind::Compare => {
+                anyhow::ensure!(inputs.len() >= 2, "compare takes two or more scenarios");
+                Detail::Compare(compare::labels(
+                    &inputs
+                        .iter()
+                        .map(|i| i.scenario.name.clone())
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            Kind::Sweep => {
+                anyhow::ensure!(inputs.len() == 1, "sweep takes one scenario");
+                Detail::Sweep(sweep::prepare(&inputs[0], &params)?)
+            }
+        };
+        Ok(Study {
+            kind,
+            inputs,
+            params,
+            runs,
+            seed,
+            detail,
+        })
+    }
+
+    /// The study a merge describes, from its manifest and the scenario texts
+    /// the shards carried (parsed under the file names of the original command).
+    pub fn from_spec(spec: &StudySpec, texts: Vec<String>) -> anyhow::Result<Study> {
+        let mut inputs = Vec::new();
+        for (f, text) in spec.scenarios.iter().zip(texts) {
+            let scenario = scenario::parse(&f.file, &text)?;
+            inputs.push(Input {
+                file: f.file.clone(),
+                text,
+                scenario,
+            });
+        }
+        let study = Study::new(
+            spec.kind,
+            inputs,
+            spec.params.clone(),
+            spec.runs,
+            spec.master_seed,
+        )?;
+        // The rebuilt study must be the one the shards ran (same grid, names, hashes).
+        anyhow::ensure!(
+            study.spec() == *spec,
+            "the shards' manifest does not describe the study this drsim rebuilds from it (grid size or scenario names differ)"
+        );
+        Ok(study)
+    }
+
+    pub fn spec(&self) -> StudySpec {
+        StudySpec {
+            kind: self.kind,
+            scenarios: self
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| ScenarioFile {
+                    file: input.file.clone(),
+                    name: input.scenario.name.clone(),
+                    sha256: input.scenario.content_hash.clone(),
+                    copy: format!("scenario-{i}.toml"),
+                })
+                .collect(),
+            params: self.params.clone(),
+            runs: self.runs,
+            master_seed: self.seed,
+            groups: self.scenarios().len() as u64,
+        }
+    }
+
+    /// The scenarios simulated, one per group of `runs` work units.
+    pub fn scenarios(&self) -> Vec<&Scenario> {
+        match &self.detail {
+            Detail::Sweep(g) => g.scenarios.iter().collect(),
+            _ => self.inputs.iter().map(|i| &i.scenario).collect(),
+        }
+    }
+
+    /// The output folder when --out is not given.
+    pub fn default_out(&self) -> PathBuf {
+        let name = &self.inputs[0].scenario.name;
+        match &self.detail {
+            Detail::Run => default_out(name),
+            Detail::Compare(labels) => default_out(&format!("compare-{}", labels.join("-vs-"))),
+            Detail::Sweep(_) => default_out(&format!("{name}-sweep")),
+        }
+    }
+
+    /// Every output file of the study from its rows (one list per group, in
+    /// run order); `out` only appears in the reproduce line.
+    pub fn render(&self, rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Result<Rendered> {
+        match &self.detail {
+            Detail::Run => run::render(self, rows, out),
+            Detail::Compare(labels) => compare::render(self, labels, rows, out),
+            Detail::Sweep(grid) => sweep::render(self, grid, rows, out),
+        }
+    }
+}
+
+/// A study's files plus what the terminal shows.
+pub struct Rendered {
+    pub files: Files,
+    /// Printed before the "wrote ..." line unless --quiet.
+    pub terminal: String,
+    pub reproduce: String,
+    pub outcome: Outcome,
+}
+
+/// Runs the study, all of it or one shard, and writes its folder.
+pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
+    let threads = args.threads.unwrap_or(0) as usize;
+    let scenarios = study.scenarios();
+    let spec = study.spec();
+    if let Some(arg) = args.shard {
+        let shard = arg.resolve().map_err(anyhow::Error::msg)?;
+        let units = shard.units(spec.units());
+        let out = args.out.clone().unwrap_or_else(|| {
+            let base = study.default_out();
+            PathBuf::from(format!("{}-shards", base.display()))
+                .join(format!("shard-{}-of-{}", shard.index, shard.count))
+        });
+        let bar = progress_bar(units.count, args.quiet, "runs");
+        let rows = runner::run_units(&scenarios, study.runs, study.seed, units, threads, &|| {
+            bar.inc(1)
+        })?;
+        bar.finish_and_clear();
+        let texts: Vec<&str> = study.inputs.iter().map(|i| i.text.as_str()).collect();
+        let files = shard::shard_files(&spec, &texts, shard, &rows)?;
+        output::write_all(&out, &files)?;
+        if !args.quiet {
+            println!(
+                "shard {shard} of a {} study: ran {} of its {} work units (runs x {}); wrote {}",
+                spec.kind.as_str(),
+                units.count,
+                spec.units(),
+                if spec.kind == Kind::Sweep {
+                    "grid points"
+                } else {
+                    "scenarios"
+                },
+                out.display()
+            );
+            println!(
+                "when all {} shards are done: drsim merge SHARD_DIR... --out DIR (with DIR the --out of the single-machine command; see docs/cluster.md)",
+                shard.count
+            );
+        }
+        return Ok(Outcome::Passed);
+    }
+    let bar = progress_bar(spec.units(), args.quiet, "runs");
+    let rows =
+        runner::monte_carlo_many(&scenarios, study.runs, study.seed, threads, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let out = args.out.clone().unwrap_or_else(|| study.default_out());
+    finish(&study, rows, &out, args.quiet)
+}
+
+/// Renders the study from its rows, writes the folder, prints the summary.
+pub fn finish(
+    study: &Study,
+    rows: Vec<Vec<RunRow>>,
+    out: &Path,
+    quiet: bool,
+) -> anyhow::Result<Outcome> {
+    let rendered = study.render(rows, out)?;
+    output::write_all(out, &rendered.files.files)?;
+    if !quiet {
+        print!("{}", rendered.terminal);
+        println!(
+            "wrote {} (open index.html); reproduce with: {}",
+            out.display(),
+            rendered.reproduce
+        );
+    }
+    Ok(rendered.outcome)
 }
 
 /// A progress bar on stderr with ETA; hidden with --quiet or when stderr is
@@ -42,35 +296,6 @@ pub fn progress_bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
-}
-
-pub fn monte_carlo(
-    scenario: &Scenario,
-    plan: &Plan,
-    bar: &ProgressBar,
-) -> anyhow::Result<Vec<RunRow>> {
-    Ok(runner::monte_carlo(
-        scenario,
-        plan.runs,
-        plan.seed,
-        plan.threads,
-        &|| bar.inc(1),
-    )?)
-}
-
-/// Several scenarios as one pool of work (common random numbers across them).
-pub fn monte_carlo_many(
-    scenarios: &[&Scenario],
-    plan: &Plan,
-    bar: &ProgressBar,
-) -> anyhow::Result<Vec<Vec<RunRow>>> {
-    Ok(runner::monte_carlo_many(
-        scenarios,
-        plan.runs,
-        plan.seed,
-        plan.threads,
-        &|| bar.inc(1),
-    )?)
 }
 
 pub fn judge(scenario: &Scenario, rows: &[RunRow]) -> Vec<TargetResult> {
@@ -147,17 +372,19 @@ pub const TARGET_HEADERS: [&str; 6] = [
     "verdict",
 ];
 
-pub fn print_targets(results: &[(String, TargetResult)]) {
+/// The verdicts as the terminal shows them (empty without targets).
+pub fn targets_text(results: &[(String, TargetResult)]) -> String {
     if results.is_empty() {
-        return;
+        return String::new();
     }
-    println!("targets:");
+    let mut out = String::from("targets:\n");
     for row in target_rows(results) {
-        println!(
-            "  {:<9} {}: {} met, estimate {} {} ({})",
+        out.push_str(&format!(
+            "  {:<9} {}: {} met, estimate {} {} ({})\n",
             row[5], row[1], row[2], row[3], row[4], row[0]
-        );
+        ));
     }
+    out
 }
 
 /// Output files of a study, collected in memory until everything succeeded.

@@ -1,18 +1,19 @@
 //! `drsim sweep`: one scenario over a grid of parameter values, every point
 //! with the same run seeds (common random numbers).
 
-use anyhow::Context;
+use std::fmt::Write as _;
+use std::path::Path;
 
 use crate::metrics::compare::{column, pareto_front};
 use crate::metrics::row::{METRIC_NAMES, RunRow};
 use crate::metrics::summary::{MetricSummary, describe};
+use crate::model::Scenario;
 use crate::report::html::Page;
-use crate::report::output;
 use crate::report::plot::{BandPoint, Heatmap, Lines, ParetoScatter, short};
-use crate::scenario;
+use crate::shard::Kind;
 use crate::sweep::{self, Param};
 
-use super::study::{self, Files};
+use super::study::{self, Files, Input, Rendered, Study};
 use super::{Outcome, SweepArgs};
 
 /// Metrics plotted against the swept parameters.
@@ -31,50 +32,70 @@ struct Point {
     rows: Vec<RunRow>,
 }
 
+/// A sweep's grid: the parameters, the points (value indices, first
+/// parameter slowest) and the validated scenario at each point.
+pub struct Grid {
+    pub params: Vec<Param>,
+    pub points: Vec<Vec<usize>>,
+    pub scenarios: Vec<Scenario>,
+}
+
 pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
-    let base = scenario::load(&args.scenario)?;
-    let file = args.scenario.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.scenario).with_context(|| format!("reading {file}"))?;
-    let params: Vec<Param> = if args.params.is_empty() {
-        if base.sweep.is_empty() {
+    let inputs = study::read_inputs(std::slice::from_ref(&args.scenario))?;
+    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let study = Study::new(Kind::Sweep, inputs, args.params, plan.runs, plan.seed)?;
+    study::execute(study, &args.study)
+}
+
+/// Parses the grid (from --param specs, else the file's [sweep] table) and
+/// builds and validates every point before any run.
+pub fn prepare(input: &Input, specs: &[String]) -> anyhow::Result<Grid> {
+    let file = &input.file;
+    let params: Vec<Param> = if specs.is_empty() {
+        if input.scenario.sweep.is_empty() {
             anyhow::bail!(
                 "{file} has no [sweep] table; give the grid with --param PATH=VALUES (see drsim sweep --help)"
             );
         }
-        base.sweep.clone()
+        input.scenario.sweep.clone()
     } else {
-        args.params
+        specs
             .iter()
             .map(|s| sweep::parse_spec(s))
             .collect::<Result<_, _>>()?
     };
-    let grid = sweep::grid(&params)?;
-    // Build and validate every point before running any.
-    let mut scenarios = Vec::with_capacity(grid.len());
-    for point in &grid {
-        scenarios.push(sweep::scenario_at(&file, &text, &params, point)?.1);
+    let points = sweep::grid(&params)?;
+    let mut scenarios = Vec::with_capacity(points.len());
+    for point in &points {
+        scenarios.push(sweep::scenario_at(file, &input.text, &params, point)?.1);
     }
-    let plan = study::plan(&args.study, &base);
-    let out = args
-        .study
-        .out
-        .clone()
-        .unwrap_or_else(|| study::default_out(&format!("{}-sweep", base.name)));
+    Ok(Grid {
+        params,
+        points,
+        scenarios,
+    })
+}
 
-    let bar = study::progress_bar(plan.runs * grid.len() as u64, args.study.quiet, "runs");
-    let refs: Vec<&crate::model::Scenario> = scenarios.iter().collect();
-    let all_rows = study::monte_carlo_many(&refs, &plan, &bar)?;
+/// The files of a `sweep` study from its rows (one group per grid point).
+pub fn render(
+    st: &Study,
+    grid: &Grid,
+    all_rows: Vec<Vec<RunRow>>,
+    out: &Path,
+) -> anyhow::Result<Rendered> {
+    let params = &grid.params;
+    let base = &st.inputs[0].scenario;
+    let file = &st.inputs[0].file;
     let points: Vec<Point> = grid
+        .points
         .iter()
         .zip(all_rows)
         .map(|(point, rows)| Point {
-            label: sweep::describe_point(&params, point),
+            label: sweep::describe_point(params, point),
             index: point.to_vec(),
             rows,
         })
         .collect();
-    bar.finish_and_clear();
 
     let spec_args: String = params
         .iter()
@@ -88,17 +109,17 @@ pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
         .collect();
     let reproduce = format!(
         "drsim sweep {}{spec_args} --runs {} --seed {} --out {}",
-        study::shell_word(&file),
-        plan.runs,
-        plan.seed,
+        study::shell_word(file),
+        st.runs,
+        st.seed,
         study::shell_word(&out.display().to_string())
     );
 
     let mut files = Files::default();
-    files.add("sweep.csv", sweep_csv(&params, &points)?);
-    files.add("scenario.toml", text.into_bytes());
+    files.add("sweep.csv", sweep_csv(params, &points)?);
+    files.add("scenario.toml", st.inputs[0].text.clone().into_bytes());
     let mut results = Vec::new();
-    for (p, s) in points.iter().zip(&scenarios) {
+    for (p, s) in points.iter().zip(&grid.scenarios) {
         results.extend(
             study::judge(s, &p.rows)
                 .into_iter()
@@ -112,11 +133,11 @@ pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
     let mut page = Page::new(&format!("drsim sweep: {}", base.name));
     let mut facts = vec![
         ("scenario", format!("{} ({file})", base.name)),
-        ("grid points", grid.len().to_string()),
-        ("runs per point", plan.runs.to_string()),
-        ("master seed", plan.seed.to_string()),
+        ("grid points", points.len().to_string()),
+        ("runs per point", st.runs.to_string()),
+        ("master seed", st.seed.to_string()),
     ];
-    for p in &params {
+    for p in params {
         let values: Vec<&str> = p.values.iter().map(|v| v.text.as_str()).collect();
         facts.push(("parameter", format!("{} = {}", p.path, values.join(", "))));
     }
@@ -154,7 +175,7 @@ pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
     }
     page.heading("Metrics against the parameters");
     for (metric, label) in PLOTTED {
-        if let Some(chart) = lines(&params, &points, metric, label) {
+        if let Some(chart) = lines(params, &points, metric, label) {
             files.figure(
                 &mut page,
                 &format!("sweep_{metric}"),
@@ -165,7 +186,7 @@ pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
     }
     if params.len() == 2 {
         for (metric, label) in PLOTTED.iter().take(2) {
-            let chart = heatmap(&params, &points, metric, label);
+            let chart = heatmap(params, &points, metric, label);
             files.figure(
                 &mut page,
                 &format!("heatmap_{metric}"),
@@ -189,34 +210,33 @@ pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
         }
     }
     files.add("index.html", page.render().into_bytes());
-    output::write_all(&out, &files.files)?;
 
-    if !args.study.quiet {
-        println!(
-            "{} grid points x {} runs, master seed {} (common random numbers)",
-            grid.len(),
-            plan.runs,
-            plan.seed
-        );
-        for row in &table {
-            println!("  {}", row.join("  "));
-        }
-        println!("  (columns: {})", headers.join(", "));
-        if !results.is_empty() {
-            let count = |v: &str| results.iter().filter(|r| r.1.verdict.as_str() == v).count();
-            println!(
-                "targets over all points: {} PASS, {} FAIL, {} UNDECIDED (details in targets.csv)",
-                count("PASS"),
-                count("FAIL"),
-                count("UNDECIDED")
-            );
-        }
-        println!(
-            "wrote {} (open index.html); reproduce with: {reproduce}",
-            out.display()
+    let mut terminal = format!(
+        "{} grid points x {} runs, master seed {} (common random numbers)\n",
+        points.len(),
+        st.runs,
+        st.seed
+    );
+    for row in &table {
+        let _ = writeln!(terminal, "  {}", row.join("  "));
+    }
+    let _ = writeln!(terminal, "  (columns: {})", headers.join(", "));
+    if !results.is_empty() {
+        let count = |v: &str| results.iter().filter(|r| r.1.verdict.as_str() == v).count();
+        let _ = writeln!(
+            terminal,
+            "targets over all points: {} PASS, {} FAIL, {} UNDECIDED (details in targets.csv)",
+            count("PASS"),
+            count("FAIL"),
+            count("UNDECIDED")
         );
     }
-    Ok(Outcome::Passed)
+    Ok(Rendered {
+        files,
+        terminal,
+        reproduce,
+        outcome: Outcome::Passed,
+    })
 }
 
 fn summary(rows: &[RunRow], metric: &'static str) -> MetricSummary {

@@ -1,11 +1,12 @@
 //! The per-run result row: the `runs.csv` contract (column names and meaning
 //! are documented in docs/metrics.md; scripts rely on them).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One Monte Carlo run. Empty (`None`) means "not applicable in this run", e.g.
 /// no RTO when the primary never failed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunRow {
     pub run: u64,
     pub seed: u64,

@@ -1,7 +1,7 @@
 //! drsim's integration tests: one binary, one module per concern.
 
-mod browser;
 mod active_active;
+mod browser;
 mod bundled;
 mod cli;
 mod closed_forms;
@@ -10,5 +10,7 @@ mod compare;
 mod determinism;
 mod failure_modes;
 mod input_errors;
+mod shard;
+mod slurm;
 mod sweep;
 mod trace;
