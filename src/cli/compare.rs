@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::metrics::compare::{column, ecdf, paired_difference};
+use crate::metrics::compare::{column, ecdf, paired_difference, summary_of};
 use crate::metrics::row::{METRIC_NAMES, RunRow};
-use crate::metrics::summary::{MetricSummary, describe, quantile_sorted};
+use crate::metrics::summary::quantile_sorted;
 use crate::report;
 use crate::report::html::Page;
 use crate::report::plot::{Bars, BoxPlot, Ecdf, short};
@@ -228,15 +228,6 @@ pub fn labels(names: &[String]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn summary_of(rows: &[RunRow], metric: &'static str) -> MetricSummary {
-    let v: Vec<f64> = column(rows, metric)
-        .into_iter()
-        .flatten()
-        .filter(|x| x.is_finite())
-        .collect();
-    describe(metric, &v)
 }
 
 fn five_numbers(rows: &[RunRow], metric: &str) -> Option<[f64; 5]> {

@@ -4,9 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::metrics::compare::{column, pareto_front};
+use crate::metrics::compare::{pareto_front, summary_of};
 use crate::metrics::row::{METRIC_NAMES, RunRow};
-use crate::metrics::summary::{MetricSummary, describe};
 use crate::model::Scenario;
 use crate::report::html::Page;
 use crate::report::plot::{BandPoint, Heatmap, Lines, ParetoScatter, short};
@@ -156,7 +155,7 @@ pub fn render(
                 .map(|(q, &i)| q.values[i].text.clone())
                 .collect();
             for (m, _) in PLOTTED {
-                let s = summary(&p.rows, m);
+                let s = summary_of(&p.rows, m);
                 row.push(match (s.mean, s.ci95_low, s.ci95_high) {
                     (Some(x), Some(a), Some(b)) => {
                         format!("{} [{}, {}]", short(x), short(a), short(b))
@@ -197,7 +196,7 @@ pub fn render(
     }
     if points
         .iter()
-        .all(|p| summary(&p.rows, "cost_monthly").mean.is_some())
+        .all(|p| summary_of(&p.rows, "cost_monthly").mean.is_some())
     {
         for (metric, label) in [("rpo_s", "RPO window (s)"), ("rto_s", "RTO (s)")] {
             let chart = pareto(&points, metric, label);
@@ -239,15 +238,6 @@ pub fn render(
     })
 }
 
-fn summary(rows: &[RunRow], metric: &'static str) -> MetricSummary {
-    let v: Vec<f64> = column(rows, metric)
-        .into_iter()
-        .flatten()
-        .filter(|x| x.is_finite())
-        .collect();
-    describe(metric, &v)
-}
-
 /// sweep.csv: one row per grid point; parameters, then mean, CI and p99 of every metric.
 fn sweep_csv(params: &[Param], points: &[Point]) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -269,7 +259,7 @@ fn sweep_csv(params: &[Param], points: &[Point]) -> anyhow::Result<Vec<u8>> {
                 .map(|(q, &i)| q.values[i].text.clone()),
         );
         for m in METRIC_NAMES {
-            let s = summary(&p.rows, m);
+            let s = summary_of(&p.rows, m);
             rec.extend([
                 s.n.to_string(),
                 opt(s.mean),
@@ -301,7 +291,7 @@ fn lines(params: &[Param], points: &[Point], metric: &'static str, label: &str) 
             if p.index.iter().skip(2).any(|&i| i != 0) {
                 continue;
             }
-            let s = summary(&p.rows, metric);
+            let s = summary_of(&p.rows, metric);
             if let (Some(x), Some(m)) = (first.values[p.index[0]].number, s.mean) {
                 pts.push((x, m, s.ci95_low.unwrap_or(m), s.ci95_high.unwrap_or(m)));
             }
@@ -338,7 +328,7 @@ fn heatmap(params: &[Param], points: &[Point], metric: &'static str, label: &str
     let (px, py) = (&params[0], &params[1]);
     let mut values = vec![vec![None; px.values.len()]; py.values.len()];
     for p in points {
-        values[p.index[1]][p.index[0]] = summary(&p.rows, metric).mean;
+        values[p.index[1]][p.index[0]] = summary_of(&p.rows, metric).mean;
     }
     Heatmap {
         title: format!("{label}: mean"),
@@ -355,8 +345,8 @@ fn pareto(points: &[Point], metric: &'static str, label: &str) -> ParetoScatter 
         .iter()
         .map(|p| {
             (
-                summary(&p.rows, "cost_monthly").mean.unwrap_or(f64::NAN),
-                summary(&p.rows, metric).mean.unwrap_or(f64::NAN),
+                summary_of(&p.rows, "cost_monthly").mean.unwrap_or(f64::NAN),
+                summary_of(&p.rows, metric).mean.unwrap_or(f64::NAN),
             )
         })
         .collect();

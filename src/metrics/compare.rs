@@ -26,6 +26,16 @@ pub fn column(rows: &[RunRow], metric: &str) -> Vec<Option<f64>> {
     rows.iter().map(|r| r.metric(metric)).collect()
 }
 
+/// Statistics of `metric` over the runs where it is finite.
+pub fn summary_of(rows: &[RunRow], metric: &'static str) -> MetricSummary {
+    let v: Vec<f64> = column(rows, metric)
+        .into_iter()
+        .flatten()
+        .filter(|x| x.is_finite())
+        .collect();
+    describe(metric, &v)
+}
+
 /// Statistics of the per-run differences `other - base` of `metric`, over runs
 /// where both are finite. With common random numbers the pairs share their
 /// random draws, so this interval is much narrower than two separate ones.

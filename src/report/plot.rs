@@ -176,14 +176,7 @@ impl Chart for BoxPlot {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_at(&names, *x))
             .y_desc(&self.y_label)
             .draw()?;
         for (i, (_, [min, q1, med, q3, max])) in self.groups.iter().enumerate() {
@@ -250,14 +243,7 @@ impl Chart for Bars {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_at(&names, *x))
             .y_desc(&self.y_label)
             .draw()?;
         for (i, (_, v, ci)) in self.bars.iter().enumerate() {
@@ -413,14 +399,19 @@ impl Chart for Heatmap {
     }
 }
 
-fn tick_at(ticks: &[String], v: f64) -> String {
-    let centre = v - 0.5;
-    let i = centre.round();
-    if (centre - i).abs() < 1e-6 && i >= 0.0 {
-        ticks.get(i as usize).cloned().unwrap_or_default()
+/// The name of the category drawn at integer position `x` (none between them).
+fn category_at(names: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        names.get(i as usize).cloned().unwrap_or_default()
     } else {
         String::new()
     }
+}
+
+/// Heatmap cells span [i, i+1): their label sits at the centre.
+fn tick_at(ticks: &[String], v: f64) -> String {
+    category_at(ticks, v - 0.5)
 }
 
 /// Points in a plane, the Pareto-optimal ones joined and marked.

@@ -262,10 +262,7 @@ impl World<'_> {
     // ---- writes --------------------------------------------------------
 
     pub(super) fn on_aa_write_arrived(&mut self) {
-        let gap = self.next_write_gap();
-        self.schedule_in(gap, Event::WriteArrived);
-        let (group, client) = self.clients.pick(&mut self.rng.workload);
-        let site = self.clients.states[client as usize].site_at(self.now);
+        let (group, site) = self.arrive();
         if !self.serving(site) {
             self.metrics.writes_failed += 1;
             return;

@@ -128,11 +128,20 @@ impl World<'_> {
         SimDuration((-(1.0 - u).ln() * self.write_gap_mean_ns) as u64)
     }
 
-    pub(super) fn on_write_arrived(&mut self) {
+    /// A write arrives: schedules the next one and returns the issuing
+    /// client's group and the site its cached DNS entry names.
+    pub(super) fn arrive(&mut self) -> (u16, SiteId) {
         let gap = self.next_write_gap();
         self.schedule_in(gap, Event::WriteArrived);
         let (group, client) = self.clients.pick(&mut self.rng.workload);
-        let site = self.clients.states[client as usize].site_at(self.now);
+        (
+            group,
+            self.clients.states[client as usize].site_at(self.now),
+        )
+    }
+
+    pub(super) fn on_write_arrived(&mut self) {
+        let (group, site) = self.arrive();
         if site != self.primary || !self.primary_serving() {
             self.metrics.writes_failed += 1;
             return;
