@@ -359,6 +359,7 @@ pub enum DistTable<Q> {
     Lognormal { median: Q, sigma: f64 },
     Pareto { scale: Q, shape: f64 },
     Exponential { mean: Q },
+    Weibull { scale: Q, shape: f64 },
 }
 
 impl<'de, Q: Deserialize<'de>> Deserialize<'de> for DistSpec<Q> {

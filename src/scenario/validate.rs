@@ -153,6 +153,20 @@ impl Checker {
                 }
                 Dist::exponential(v(*mean))
             }
+            DistTable::Weibull { scale, shape } => {
+                if !(*shape > 0.0 && shape.is_finite()) {
+                    self.fail(
+                        path.key("shape"),
+                        format!("must be a finite number > 0, got {shape}"),
+                    );
+                    return Dist::Constant(v(*scale).max(0.0));
+                }
+                if v(*scale) <= 0.0 {
+                    self.fail(path.key("scale"), "must be greater than zero");
+                    return Dist::Constant(0.0);
+                }
+                Dist::weibull(v(*scale), *shape)
+            }
         };
         built.unwrap_or_else(|msg| {
             self.fail(path, msg);
