@@ -236,7 +236,21 @@ pub struct Failover {
     /// A fenced old primary, once repaired, rejoins as a standby of the
     /// current primary (rolling back writes the new primary never had).
     pub rejoin: bool,
+    pub fencing: Fencing,
     pub dns: Dns,
+}
+
+/// How a failover keeps the old primary from serving on (split brain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fencing {
+    /// The old primary is always stopped ("shoot the other node in the head").
+    Stonith,
+    /// Nothing stops a live old primary: clients still pointed at it keep
+    /// writing there after the standby is promoted.
+    None,
+    /// A witness in a third site must also have lost the primary before a
+    /// failover goes ahead; a primary cut off from both stops itself.
+    QuorumWitness { witness: SiteId },
 }
 
 #[derive(Clone, Copy, Debug)]

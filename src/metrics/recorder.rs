@@ -47,6 +47,8 @@ pub struct Recorder {
     pub peak_utilisation: Option<f64>,
     pub sessions_lost: u64,
     pub region_failovers: u32,
+    pub split_brain: SimDuration,
+    pub divergent_writes: u64,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -86,6 +88,8 @@ impl Recorder {
             peak_utilisation: None,
             sessions_lost: 0,
             region_failovers: 0,
+            split_brain: SimDuration::ZERO,
+            divergent_writes: 0,
         }
     }
 
@@ -150,6 +154,8 @@ impl Recorder {
             peak_utilisation: self.peak_utilisation,
             sessions_lost: self.sessions_lost,
             region_failovers: self.region_failovers,
+            split_brain_s: secs(self.split_brain),
+            divergent_writes: self.divergent_writes,
             events,
         }
     }

@@ -43,11 +43,15 @@ pub struct RunRow {
     pub sessions_lost: u64,
     /// Hybrid: failovers to the standby region (promotions across regions).
     pub region_failovers: u32,
+    /// Active-passive without fencing: time two sites accepted writes at once.
+    pub split_brain_s: f64,
+    /// Writes accepted by an unfenced old primary after the promotion.
+    pub divergent_writes: u64,
     pub events: u64,
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 26] = [
+pub const METRIC_NAMES: [&str; 28] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -73,12 +77,14 @@ pub const METRIC_NAMES: [&str; 26] = [
     "peak_utilisation",
     "sessions_lost",
     "region_failovers",
+    "split_brain_s",
+    "divergent_writes",
     "events",
 ];
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 26] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 28] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -105,6 +111,8 @@ impl RunRow {
             ("peak_utilisation", self.peak_utilisation),
             ("sessions_lost", Some(self.sessions_lost as f64)),
             ("region_failovers", Some(self.region_failovers as f64)),
+            ("split_brain_s", Some(self.split_brain_s)),
+            ("divergent_writes", Some(self.divergent_writes as f64)),
             ("events", Some(self.events as f64)),
         ];
         debug_assert!(values.iter().zip(METRIC_NAMES).all(|(v, n)| v.0 == n));

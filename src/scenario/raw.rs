@@ -288,7 +288,19 @@ pub struct RawFailover {
     pub promotion: Option<DistSpec<Duration>>,
     /// A repaired old primary rejoins as a standby (default true).
     pub rejoin: Option<bool>,
+    /// How the old primary is stopped at failover.
+    pub fencing: Option<FencingName>,
+    /// The third site of a quorum witness.
+    pub witness: Option<String>,
     pub dns: RawDns,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FencingName {
+    Stonith,
+    None,
+    QuorumWitness,
 }
 
 #[derive(Debug, Deserialize)]

@@ -812,6 +812,35 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             "the (first) monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
         );
     }
+    let fencing = match (f.fencing.unwrap_or(FencingName::Stonith), &f.witness) {
+        (FencingName::QuorumWitness, Some(w)) => match c.site(fp.key("witness"), w, &datacenters) {
+            Some(w) if Some(w) == primary => {
+                c.fail(
+                    fp.key("witness"),
+                    "the witness must not be the primary's datacenter",
+                );
+                model::Fencing::Stonith
+            }
+            Some(w) => model::Fencing::QuorumWitness { witness: w },
+            None => model::Fencing::Stonith,
+        },
+        (FencingName::QuorumWitness, None) => {
+            c.fail(
+                fp.clone(),
+                "fencing = \"quorum-witness\" needs `witness`, a datacenter in a third site",
+            );
+            model::Fencing::Stonith
+        }
+        (_, Some(_)) => {
+            c.fail(
+                fp.key("witness"),
+                "witness applies only to fencing = \"quorum-witness\"",
+            );
+            model::Fencing::Stonith
+        }
+        (FencingName::Stonith, None) => model::Fencing::Stonith,
+        (FencingName::None, None) => model::Fencing::None,
+    };
     let hp = fp.key("health_check");
     let interval = c.positive(hp.key("interval"), f.health_check.interval);
     let timeout = c.positive(hp.key("timeout"), f.health_check.timeout);
@@ -1295,6 +1324,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             drain_timeout,
             promotion,
             rejoin: f.rejoin.unwrap_or(true),
+            fencing,
             dns: Dns {
                 ttl,
                 update_delay,

@@ -3,7 +3,7 @@
 //! replication (bounded), promote, update DNS, clients follow as caches expire.
 
 use crate::metrics::recorder::Incident;
-use crate::model::SiteId;
+use crate::model::{Fencing, SiteId};
 
 use super::event::Event;
 use super::time::{SimDuration, SimTime};
@@ -140,11 +140,25 @@ impl World<'_> {
             return;
         };
         let old = self.primary;
-        if self.primary_serving() {
-            // "Stop the old primary": a live one flushes what it has not shipped.
-            self.ship_backlog();
+        match self.scenario.failover.fencing {
+            Fencing::QuorumWitness { witness } if self.witness_sees(witness, old) => {
+                // The witness still reaches the primary: the monitor is the one
+                // cut off. No quorum for a failover, so none happens.
+                self.failover.phase = Phase::Watching;
+                return;
+            }
+            Fencing::None if self.sites[old].is_up() => {
+                // Nothing stops the old primary: it serves on (see on_promotion_done).
+            }
+            _ => {
+                // Stopped: by a fencing agent, or by itself once it lost the quorum.
+                if self.primary_serving() {
+                    // "Stop the old primary": a live one flushes what it has not shipped.
+                    self.ship_backlog();
+                }
+                self.sites[old].fenced = true;
+            }
         }
-        self.sites[old].fenced = true;
         self.failover.primary_stopped.get_or_insert(self.now);
         let Some(timeout) = self.scenario.failover.drain_timeout else {
             return self.promote(target);
@@ -166,6 +180,21 @@ impl World<'_> {
                 failover: self.failover.id,
             },
         );
+    }
+
+    /// The witness and the primary are both up and the link between them works.
+    fn witness_sees(&self, witness: SiteId, primary: SiteId) -> bool {
+        if witness == primary || !self.sites[witness].is_up() || !self.sites[primary].is_up() {
+            return false;
+        }
+        self.network.links[self.scenario.link_between[witness][primary]].is_up()
+    }
+
+    /// Ends a split brain in progress (the rogue failed, or the run ended).
+    pub(super) fn end_split_brain(&mut self) {
+        if let Some(since) = self.failover.split_since.take() {
+            self.metrics.split_brain += self.now - since;
+        }
     }
 
     /// Called when the drain target has everything shipped to it.
@@ -227,6 +256,11 @@ impl World<'_> {
         self.log.truncate(has);
         let old = self.primary;
         self.primary = target;
+        if !self.sites[old].fenced && self.sites[old].is_up() {
+            // Unfenced and alive: two primaries from now on (split brain).
+            self.failover.rogue = Some(old);
+            self.failover.split_since = Some(self.now);
+        }
         let standbys: Vec<SiteId> = self
             .streams
             .iter()

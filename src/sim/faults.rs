@@ -85,6 +85,9 @@ impl World<'_> {
         if !was_up {
             return;
         }
+        if Some(site) == self.failover.rogue {
+            self.end_split_brain();
+        }
         if site == self.primary && !self.sites[site].fenced {
             // Writes on the wire still arrive; nothing new is shipped or acknowledged.
             self.cut_streams_at_primary_failure();
@@ -108,6 +111,10 @@ impl World<'_> {
         s.outages = s.outages.saturating_sub(1);
         if !s.is_up() {
             return;
+        }
+        if Some(site) == self.failover.rogue {
+            // The unfenced old primary is back and serves again.
+            self.failover.split_since.get_or_insert(self.now);
         }
         if site == self.primary && !self.sites[site].fenced {
             // Back before any failover fenced it: service resumes at once, for

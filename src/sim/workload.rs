@@ -142,6 +142,14 @@ impl World<'_> {
 
     pub(super) fn on_write_arrived(&mut self) {
         let (group, site) = self.arrive();
+        if Some(site) == self.failover.rogue && self.sites[site].is_up() {
+            // An unfenced old primary accepts the write; nobody will ever have it.
+            self.metrics.writes += 1;
+            self.metrics.divergent_writes += 1;
+            self.metrics
+                .record_write_latency(self.clients.rtt[group as usize][site]);
+            return;
+        }
         if site != self.primary || !self.primary_serving() {
             self.metrics.writes_failed += 1;
             return;

@@ -57,6 +57,10 @@ pub struct FailoverState {
     pub false_alarm: bool,
     /// When the old primary stopped accepting writes (failure or fencing).
     pub primary_stopped: Option<SimTime>,
+    /// An old primary nobody fenced, still serving the clients that reach it.
+    pub rogue: Option<SiteId>,
+    /// Since when the rogue and the primary both accept writes.
+    pub split_since: Option<SimTime>,
 }
 
 pub struct World<'s> {
@@ -140,6 +144,8 @@ impl<'s> World<'s> {
                 consecutive_failures: 0,
                 false_alarm: false,
                 primary_stopped: None,
+                rogue: None,
+                split_since: None,
             },
             metrics: Recorder::new(),
             events: 0,
@@ -209,6 +215,7 @@ impl<'s> World<'s> {
         if self.trace.is_some() {
             self.trace_flush();
         }
+        self.end_split_brain();
         self.metrics.cost_monthly = self.cost_monthly();
         Ok(self.metrics.finish(run, seed, self.events))
     }

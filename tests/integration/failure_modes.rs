@@ -232,3 +232,55 @@ fn random_failure_mixes_keep_invariants() {
         }
     }
 }
+
+/// A partition between the monitor and a healthy primary: without fencing the
+/// old primary serves on after the promotion (split brain, divergent writes);
+/// STONITH prevents it; a quorum witness that still sees the primary vetoes
+/// the failover, and lets a real outage through.
+#[test]
+fn split_brain_needs_fencing() {
+    let partition = "[[failures]]\nkind = \"link-down\"\nlink = [\"dc-a\", \"dc-c\"]\nat = \"20s\"";
+    let outage = "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"20s\"";
+    let with = |failures: &'static str, fencing: &str| {
+        let text = crate::common::toml(&Knobs {
+            horizon: "5m",
+            failures,
+            ..Knobs::default()
+        })
+        .replace(
+            "mode = \"automatic\"",
+            &format!("mode = \"automatic\"\n{fencing}"),
+        );
+        let s = drsim::scenario::parse("fencing.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        drsim::runner::monte_carlo(&s, 5, 12, 0, &|| {}).unwrap()
+    };
+    for r in with(partition, "fencing = \"none\"") {
+        assert_eq!(r.false_failovers, 1);
+        assert!(r.split_brain_s > 200.0, "split brain {} s", r.split_brain_s);
+        assert!(
+            r.divergent_writes > 0,
+            "clients still on the old primary wrote there"
+        );
+    }
+    for r in with(partition, "fencing = \"stonith\"") {
+        assert_eq!(
+            (r.false_failovers, r.split_brain_s, r.divergent_writes),
+            (1, 0.0, 0)
+        );
+    }
+    for r in with(
+        partition,
+        "fencing = \"quorum-witness\"\nwitness = \"dc-b\"",
+    ) {
+        assert_eq!(
+            (r.failovers, r.split_brain_s, r.divergent_writes),
+            (0, 0.0, 0),
+            "vetoed"
+        );
+        assert_eq!(r.writes_failed, 0);
+    }
+    for r in with(outage, "fencing = \"quorum-witness\"\nwitness = \"dc-b\"") {
+        assert_eq!(r.failovers, 1, "a real outage still fails over");
+        assert_eq!(r.split_brain_s, 0.0);
+    }
+}

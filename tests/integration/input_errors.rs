@@ -163,3 +163,32 @@ fn monitor_in_the_primary_is_rejected() {
         "failover.monitor: the (first) monitor must not run in the primary's datacenter"
     ));
 }
+
+#[test]
+fn fencing_settings_are_checked() {
+    let base = toml(&Knobs::default());
+    let msg = problems(&base.replace(
+        "mode = \"automatic\"",
+        "mode = \"automatic\"\nfencing = \"quorum-witness\"",
+    ));
+    assert!(
+        msg.contains("fencing = \"quorum-witness\" needs `witness`"),
+        "{msg}"
+    );
+    let msg = problems(&base.replace(
+        "mode = \"automatic\"",
+        "mode = \"automatic\"\nwitness = \"dc-b\"",
+    ));
+    assert!(
+        msg.contains("failover.witness: witness applies only to fencing = \"quorum-witness\""),
+        "{msg}"
+    );
+    let msg = problems(&base.replace(
+        "mode = \"automatic\"",
+        "mode = \"automatic\"\nfencing = \"sometimes\"",
+    ));
+    assert!(
+        msg.contains("failover.fencing: unknown variant `sometimes`"),
+        "{msg}"
+    );
+}
