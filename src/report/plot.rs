@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -164,21 +165,8 @@ pub struct BoxPlot {
 impl Chart for BoxPlot {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (lo, hi) = padded(bounds(self.groups.iter().flat_map(|g| g.1.into_iter())));
-        let n = self.groups.len().max(1);
         let names: Vec<String> = self.groups.iter().map(|g| g.0.clone()).collect();
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, caption_font())
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..hi)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category_at(&names, *x))
-            .y_desc(&self.y_label)
-            .draw()?;
+        let mut chart = category_chart(area, &self.title, &self.y_label, &names, (lo, hi))?;
         for (i, (_, [min, q1, med, q3, max])) in self.groups.iter().enumerate() {
             let c = color(i);
             let x = i as f64;
@@ -231,21 +219,8 @@ impl Chart for Bars {
             .flat_map(|b| [b.1, b.2.map_or(b.1, |c| c.0), b.2.map_or(b.1, |c| c.1)]);
         let (lo, hi) = bounds(all);
         let (lo, hi) = padded((lo.min(0.0), hi));
-        let n = self.bars.len().max(1);
         let names: Vec<String> = self.bars.iter().map(|b| b.0.clone()).collect();
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, caption_font())
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..hi)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category_at(&names, *x))
-            .y_desc(&self.y_label)
-            .draw()?;
+        let mut chart = category_chart(area, &self.title, &self.y_label, &names, (lo, hi))?;
         for (i, (_, v, ci)) in self.bars.iter().enumerate() {
             let x = i as f64;
             chart.draw_series(std::iter::once(Rectangle::new(
@@ -397,6 +372,34 @@ impl Chart for Heatmap {
         }
         Ok(())
     }
+}
+
+/// A chart with plain f64 axes.
+type CategoryChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Axes for one mark per category: category i at x = i, named below it.
+fn category_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_label: &str,
+    names: &[String],
+    (lo, hi): (f64, f64),
+) -> Result<CategoryChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, caption_font())
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..hi)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| category_at(names, *x))
+        .y_desc(y_label)
+        .draw()?;
+    Ok(chart)
 }
 
 /// The name of the category drawn at integer position `x` (none between them).

@@ -70,6 +70,31 @@ impl Checker {
         self.dist(path, spec, |s| s.0, "B")
     }
 
+    /// Pareto and Weibull: a positive scale (with a unit) and a positive shape.
+    fn scale_shape(
+        &mut self,
+        path: &FieldPath,
+        scale: f64,
+        shape: f64,
+        build: fn(f64, f64) -> Result<Dist, String>,
+    ) -> Dist {
+        if !(shape > 0.0 && shape.is_finite()) {
+            self.fail(
+                path.key("shape"),
+                format!("must be a finite number > 0, got {shape}"),
+            );
+            return Dist::Constant(scale.max(0.0));
+        }
+        if scale <= 0.0 {
+            self.fail(path.key("scale"), "must be greater than zero");
+            return Dist::Constant(0.0);
+        }
+        build(scale, shape).unwrap_or_else(|msg| {
+            self.fail(path.clone(), msg);
+            Dist::Constant(0.0)
+        })
+    }
+
     fn dist<Q: Copy>(
         &mut self,
         path: FieldPath,
@@ -133,18 +158,7 @@ impl Checker {
                 Dist::lognormal(v(*median), *sigma)
             }
             DistTable::Pareto { scale, shape } => {
-                if !(*shape > 0.0 && shape.is_finite()) {
-                    self.fail(
-                        path.key("shape"),
-                        format!("must be a finite number > 0, got {shape}"),
-                    );
-                    return Dist::Constant(v(*scale).max(0.0));
-                }
-                if v(*scale) <= 0.0 {
-                    self.fail(path.key("scale"), "must be greater than zero");
-                    return Dist::Constant(0.0);
-                }
-                Dist::pareto(v(*scale), *shape)
+                return self.scale_shape(&path, v(*scale), *shape, Dist::pareto);
             }
             DistTable::Exponential { mean } => {
                 if v(*mean) <= 0.0 {
@@ -154,18 +168,7 @@ impl Checker {
                 Dist::exponential(v(*mean))
             }
             DistTable::Weibull { scale, shape } => {
-                if !(*shape > 0.0 && shape.is_finite()) {
-                    self.fail(
-                        path.key("shape"),
-                        format!("must be a finite number > 0, got {shape}"),
-                    );
-                    return Dist::Constant(v(*scale).max(0.0));
-                }
-                if v(*scale) <= 0.0 {
-                    self.fail(path.key("scale"), "must be greater than zero");
-                    return Dist::Constant(0.0);
-                }
-                Dist::weibull(v(*scale), *shape)
+                return self.scale_shape(&path, v(*scale), *shape, Dist::weibull);
             }
         };
         built.unwrap_or_else(|msg| {
