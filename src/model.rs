@@ -31,6 +31,8 @@ pub struct Scenario {
     /// SHA-256 of the file's bytes, so every output names exactly what ran.
     pub content_hash: String,
     pub horizon: SimDuration,
+    /// `Some` for a long-horizon run (`[simulation] mode = "horizon"`).
+    pub horizon_mode: Option<HorizonMode>,
     pub default_runs: u32,
     pub default_seed: u64,
     pub max_events: u64,
@@ -53,6 +55,18 @@ pub struct Scenario {
     pub cost: Option<Cost>,
     /// The grid of `[sweep]`, already checked to parse.
     pub sweep: Vec<crate::sweep::Param>,
+}
+
+/// A long-horizon run: years of random failures, with the write stream
+/// simulated write by write only near disturbances (see `sim::horizon`).
+#[derive(Clone, Copy, Debug)]
+pub struct HorizonMode {
+    /// Writes are simulated one by one from this long before each
+    /// disturbance (a failure, a repair, a false alarm) until the system is
+    /// steady again.
+    pub window: SimDuration,
+    /// `false`: simulate every write anyway (to check the aggregate treatment).
+    pub aggregate: bool,
 }
 
 /// "metric <= max (or >= min) with probability p", judged over runs.

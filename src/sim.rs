@@ -8,6 +8,8 @@ mod active_active;
 pub mod event;
 mod failover;
 mod faults;
+mod health;
+mod horizon;
 pub mod network;
 pub mod queue;
 mod replication;

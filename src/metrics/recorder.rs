@@ -8,7 +8,9 @@ use crate::sim::time::{SimDuration, SimTime};
 
 use super::row::RunRow;
 
-/// The first outage of the serving primary in a run, as the failover chain saw it.
+/// An outage of the serving primary (active-active: of a serving site), as
+/// the failover chain saw it. The row reports the run's first; horizon runs
+/// list them all.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Incident {
     pub start: SimTime,
@@ -18,9 +20,44 @@ pub struct Incident {
     /// Every client's writes are accepted again.
     pub recovered: Option<SimTime>,
     pub drain_wait: Option<SimDuration>,
+    /// Acknowledged writes lost by this incident's failovers.
+    pub lost_writes: u64,
+    /// Widest window of lost acknowledged writes of this incident's failovers.
+    pub rpo: SimDuration,
+}
+
+/// Latency and lag of writes simulated one by one while a horizon run is
+/// steady under one network condition: the sample that stands for its
+/// aggregate periods under that condition.
+struct Steady {
+    latency: Histogram<u64>,
+    lag: Histogram<u64>,
+    lag_sum_ns: u128,
+    lag_max: SimDuration,
+    /// Writes of aggregate periods, and their (write, connected standby) pairs.
+    aggregate_writes: u64,
+    aggregate_lag_pairs: u64,
+}
+
+impl Steady {
+    fn new() -> Steady {
+        let hist = || Histogram::new(SIGNIFICANT_DIGITS).expect("valid precision");
+        Steady {
+            latency: hist(),
+            lag: hist(),
+            lag_sum_ns: 0,
+            lag_max: SimDuration::ZERO,
+            aggregate_writes: 0,
+            aggregate_lag_pairs: 0,
+        }
+    }
 }
 
 pub struct Recorder {
+    /// In a steady per-write stretch of a horizon run: latencies and lags
+    /// are also sampled for the aggregate periods, under this condition.
+    pub steady_slot: Option<usize>,
+    steady: Vec<Steady>,
     /// Client-observed write latency of acknowledged writes, nanoseconds.
     pub write_latency: Histogram<u64>,
     /// Commit at the primary to apply at a standby, nanoseconds, every (write, standby).
@@ -36,7 +73,8 @@ pub struct Recorder {
     pub rpo_max: SimDuration,
     pub failovers: u32,
     pub false_failovers: u32,
-    pub incident: Option<Incident>,
+    /// Every incident of the run, in start order.
+    pub incidents: Vec<Incident>,
     /// Replication bytes sent between datacenters of different regions.
     pub cross_region_bytes: f64,
     /// Set by the world when the scenario has a cost model.
@@ -56,6 +94,9 @@ pub struct Recorder {
 /// clamps.
 const SIGNIFICANT_DIGITS: u8 = 3;
 
+/// A year of 365.25 days (the unit of per-year rates).
+pub const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
 impl Default for Recorder {
     fn default() -> Self {
         Self::new()
@@ -68,6 +109,8 @@ impl Recorder {
             Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision")
         };
         Recorder {
+            steady_slot: None,
+            steady: Vec::new(),
             write_latency: hist(),
             replication_lag: hist(),
             replication_lag_max: SimDuration::ZERO,
@@ -79,7 +122,7 @@ impl Recorder {
             rpo_max: SimDuration::ZERO,
             failovers: 0,
             false_failovers: 0,
-            incident: None,
+            incidents: Vec::new(),
             cross_region_bytes: 0.0,
             cost_monthly: None,
             conflicts: 0,
@@ -93,13 +136,58 @@ impl Recorder {
         }
     }
 
+    /// The run's first incident (what the row's RTO and detection describe).
+    pub fn first_incident(&self) -> Option<Incident> {
+        self.incidents.first().copied()
+    }
+
+    /// The latest incident while it is still unresolved.
+    pub fn open_incident_mut(&mut self) -> Option<&mut Incident> {
+        self.incidents.last_mut().filter(|i| i.recovered.is_none())
+    }
+
+    /// Starts an incident at `now` unless one is already open; returns whether it did.
+    pub fn begin_incident(&mut self, now: SimTime) -> bool {
+        if self.open_incident_mut().is_some() {
+            return false;
+        }
+        self.incidents.push(Incident {
+            start: now,
+            ..Incident::default()
+        });
+        true
+    }
+
+    /// A failover lost `lost` acknowledged writes committed in a window of
+    /// `window` before the old primary stopped.
+    pub fn record_loss(&mut self, lost: u64, window: SimDuration) {
+        if lost == 0 {
+            return;
+        }
+        self.lost_writes += lost;
+        self.rpo_max = self.rpo_max.max(window);
+        if let Some(inc) = self.open_incident_mut() {
+            inc.lost_writes += lost;
+            inc.rpo = inc.rpo.max(window);
+        }
+    }
+
     #[inline]
     pub fn record_write_latency(&mut self, latency: SimDuration) {
         let _ = self.write_latency.record(latency.0.max(1));
+        if let Some(slot) = self.steady_slot {
+            let _ = self.steady(slot).latency.record(latency.0.max(1));
+        }
     }
 
     #[inline]
     pub fn record_replication_lag(&mut self, lag: SimDuration) {
+        if let Some(slot) = self.steady_slot {
+            let s = self.steady(slot);
+            let _ = s.lag.record(lag.0.max(1));
+            s.lag_sum_ns += u128::from(lag.0);
+            s.lag_max = s.lag_max.max(lag);
+        }
         let _ = self.replication_lag.record(lag.0.max(1));
         self.replication_lag_sum_ns += u128::from(lag.0);
         self.replication_lag_count += 1;
@@ -108,7 +196,66 @@ impl Recorder {
         }
     }
 
-    pub fn finish(&self, run: u64, seed: u64, events: u64) -> RunRow {
+    fn steady(&mut self, slot: usize) -> &mut Steady {
+        while self.steady.len() <= slot {
+            self.steady.push(Steady::new());
+        }
+        &mut self.steady[slot]
+    }
+
+    /// An aggregate period of `writes` writes under condition `slot`, all
+    /// served, each replicated to the connected standbys (`lag_pairs` in all).
+    pub fn record_aggregate(&mut self, slot: usize, writes: u64, lag_pairs: u64) {
+        self.writes += writes;
+        let s = self.steady(slot);
+        s.aggregate_writes += writes;
+        s.aggregate_lag_pairs += lag_pairs;
+    }
+
+    /// Gives each condition's aggregate writes the latency and lag
+    /// distributions of its steady sample, scaled to their numbers (called
+    /// once, at the end). A condition never sampled (its only aggregate
+    /// period ran to the end of the run) borrows the largest sample.
+    pub fn fold_aggregate(&mut self) {
+        let steady = std::mem::take(&mut self.steady);
+        let largest = steady
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, s)| (s.lag.len() + s.latency.len(), usize::MAX - i))
+            .map(|(i, _)| i);
+        for s in &steady {
+            let sample = if s.latency.is_empty() && s.lag.is_empty() {
+                match largest {
+                    Some(i) => &steady[i],
+                    None => continue,
+                }
+            } else {
+                s
+            };
+            add_scaled(&mut self.write_latency, &sample.latency, s.aggregate_writes);
+            let pairs = s.aggregate_lag_pairs;
+            if pairs > 0 && !sample.lag.is_empty() {
+                add_scaled(&mut self.replication_lag, &sample.lag, pairs);
+                let mean = sample.lag_sum_ns as f64 / sample.lag.len() as f64;
+                self.replication_lag_sum_ns += (mean * pairs as f64) as u128;
+                self.replication_lag_count += pairs;
+                self.replication_lag_max = self.replication_lag_max.max(sample.lag_max);
+            }
+        }
+    }
+
+    /// `n` writes replicated with the same lag (a span of an aggregate period).
+    pub fn record_replication_lag_n(&mut self, lag: SimDuration, n: u64) {
+        let _ = self.replication_lag.record_n(lag.0.max(1), n);
+        self.replication_lag_sum_ns += u128::from(lag.0) * u128::from(n);
+        self.replication_lag_count += n;
+        if lag > self.replication_lag_max {
+            self.replication_lag_max = lag;
+        }
+    }
+
+    /// The run's row; `horizon` is the simulated time (for per-year rates).
+    pub fn finish(&self, run: u64, seed: u64, events: u64, horizon: SimDuration) -> RunRow {
         let secs = |t: SimDuration| t.as_secs_f64();
         let quantile_s = |h: &Histogram<u64>, q: f64| {
             (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e9)
@@ -116,16 +263,22 @@ impl Recorder {
         let quantile_ms = |h: &Histogram<u64>, q: f64| {
             (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6)
         };
-        let inc = self.incident;
+        let inc = self.first_incident();
         let since_start = |t: Option<SimTime>| inc.and_then(|i| t.map(|t| secs(t - i.start)));
         let attempted = self.writes + self.writes_failed;
+        let availability = if attempted == 0 {
+            1.0
+        } else {
+            self.writes as f64 / attempted as f64
+        };
+        let years = horizon.as_secs_f64() / SECONDS_PER_YEAR;
         RunRow {
             run,
             seed,
             rto_s: since_start(inc.and_then(|i| i.recovered)),
             rto_first_s: since_start(inc.and_then(|i| i.first_served)),
             detection_s: since_start(inc.and_then(|i| i.detected)),
-            rpo_s: secs(self.rpo_max),
+            rpo_s: secs(inc.map_or(self.rpo_max, |i| i.rpo)),
             lost_writes: self.lost_writes,
             replication_lag_mean_s: (self.replication_lag_count > 0).then(|| {
                 self.replication_lag_sum_ns as f64 / self.replication_lag_count as f64 / 1e9
@@ -139,11 +292,7 @@ impl Recorder {
             false_failovers: self.false_failovers,
             writes: attempted,
             writes_failed: self.writes_failed,
-            availability: if attempted == 0 {
-                1.0
-            } else {
-                self.writes as f64 / attempted as f64
-            },
+            availability,
             drain_wait_s: inc.and_then(|i| i.drain_wait).map(secs),
             incident: u8::from(inc.is_some()),
             recovered: u8::from(inc.is_some_and(|i| i.recovered.is_some())),
@@ -156,7 +305,42 @@ impl Recorder {
             region_failovers: self.region_failovers,
             split_brain_s: secs(self.split_brain),
             divergent_writes: self.divergent_writes,
+            incidents: self.incidents.len() as u32,
+            rpo_s_max: secs(self.rpo_max),
+            downtime_min_per_year: (1.0 - availability) * SECONDS_PER_YEAR / 60.0,
+            lost_writes_per_year: if years > 0.0 {
+                self.lost_writes as f64 / years
+            } else {
+                0.0
+            },
             events,
+        }
+    }
+}
+
+/// Adds `sample` to `into`, its counts scaled so that they total `total`
+/// (rounding carried from value to value, so the total is exact).
+fn add_scaled(into: &mut Histogram<u64>, sample: &Histogram<u64>, total: u64) {
+    let n = sample.len();
+    if n == 0 || total == 0 {
+        return;
+    }
+    let scale = total as f64 / n as f64;
+    let (mut carry, mut added) = (0.0, 0u64);
+    let values: Vec<(u64, u64)> = sample
+        .iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect();
+    for (i, &(value, count)) in values.iter().enumerate() {
+        let exact = count as f64 * scale + carry;
+        let mut k = exact.round().max(0.0) as u64;
+        if i + 1 == values.len() {
+            k = total.saturating_sub(added);
+        }
+        carry = exact - k as f64;
+        added += k;
+        if k > 0 {
+            let _ = into.record_n(value, k);
         }
     }
 }

@@ -47,11 +47,20 @@ pub struct RunRow {
     pub split_brain_s: f64,
     /// Writes accepted by an unfenced old primary after the promotion.
     pub divergent_writes: u64,
+    /// Outages of the serving primary in the run (`rto_s` and `detection_s`
+    /// describe the first; incidents.csv lists them all).
+    pub incidents: u32,
+    /// Widest window of lost acknowledged writes over all the run's failovers.
+    pub rpo_s_max: f64,
+    /// (1 - availability) as minutes in a year: request-weighted downtime.
+    pub downtime_min_per_year: f64,
+    /// `lost_writes` per simulated year.
+    pub lost_writes_per_year: f64,
     pub events: u64,
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 28] = [
+pub const METRIC_NAMES: [&str; 32] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -79,12 +88,16 @@ pub const METRIC_NAMES: [&str; 28] = [
     "region_failovers",
     "split_brain_s",
     "divergent_writes",
+    "incidents",
+    "rpo_s_max",
+    "downtime_min_per_year",
+    "lost_writes_per_year",
     "events",
 ];
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 28] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 32] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -113,6 +126,10 @@ impl RunRow {
             ("region_failovers", Some(self.region_failovers as f64)),
             ("split_brain_s", Some(self.split_brain_s)),
             ("divergent_writes", Some(self.divergent_writes as f64)),
+            ("incidents", Some(self.incidents as f64)),
+            ("rpo_s_max", Some(self.rpo_s_max)),
+            ("downtime_min_per_year", Some(self.downtime_min_per_year)),
+            ("lost_writes_per_year", Some(self.lost_writes_per_year)),
             ("events", Some(self.events as f64)),
         ];
         debug_assert!(values.iter().zip(METRIC_NAMES).all(|(v, n)| v.0 == n));

@@ -41,7 +41,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::SegmentDelivered { .. } => "segment_delivered",
         Event::AckDelivered { .. } => "ack_delivered",
         Event::StreamReconnected { .. } => "stream_reconnected",
-        Event::HealthCheckDue => "health_check_due",
+        Event::HealthCheckDue { .. } => "health_check_due",
         Event::ProbeArrived { .. } => "probe_arrived",
         Event::CheckCompleted { .. } => "check_completed",
         Event::FailoverStarted { .. } => "failover_started",
@@ -63,6 +63,8 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::PeerReconnected { .. } => "peer_reconnected",
         Event::PeerAcked { .. } => "peer_acked",
         Event::ClientsSwitched => "clients_switched",
+        Event::TryQuiet => "try_quiet",
+        Event::WritesResume => "writes_resume",
         Event::HorizonReached => "horizon_reached",
     }
 }
@@ -137,9 +139,11 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::GlbCheckDue
                 | Event::ClientsSwitched
                 | Event::ShipTick
-                | Event::HealthCheckDue
+                | Event::HealthCheckDue { .. }
                 | Event::SiteFailed { .. }
                 | Event::SiteRepaired { .. }
+                | Event::TryQuiet
+                | Event::WritesResume
                 | Event::HorizonReached => {}
             }
             let sep = |d: &mut String| {

@@ -171,6 +171,18 @@ pub struct RawSimulation {
     pub runs: Option<u32>,
     pub seed: Option<u64>,
     pub max_events: Option<u64>,
+    pub mode: Option<RawRunMode>,
+    pub per_write_window: Option<Duration>,
+    pub aggregate: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawRunMode {
+    /// One incident, every write simulated.
+    Incident,
+    /// Years of random failures; writes in aggregate between disturbances.
+    Horizon,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -3,8 +3,8 @@
 
 use crate::model::{
     self, ActiveActive, Bound, ClientGroup, ConflictPolicy, Cost, Datacenter, Dist, Dns, Failover,
-    FailureKind, FailureSpec, HealthCheck, KeySpace, Link, Replication, ReplicationMode, Scenario,
-    Shipping, SiteId, Target, Topology, Workload,
+    FailureKind, FailureSpec, HealthCheck, HorizonMode, KeySpace, Link, Replication,
+    ReplicationMode, Scenario, Shipping, SiteId, Target, Topology, Workload,
 };
 use crate::sim::time::SimDuration;
 
@@ -233,6 +233,33 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
     if raw.simulation.max_events == Some(0) {
         c.fail(sim.key("max_events"), "must be at least 1");
     }
+    let horizon_requested = raw.simulation.mode == Some(RawRunMode::Horizon);
+    if !horizon_requested {
+        for (key, set) in [
+            (
+                "per_write_window",
+                raw.simulation.per_write_window.is_some(),
+            ),
+            ("aggregate", raw.simulation.aggregate.is_some()),
+        ] {
+            if set {
+                c.fail(
+                    sim.key(key),
+                    "applies only to horizon runs; add mode = \"horizon\" to [simulation] or remove it",
+                );
+            }
+        }
+    }
+    if horizon_requested && aa {
+        c.fail(
+            sim.key("mode"),
+            "horizon runs support architecture = \"active-passive\" only so far; run active-active and hybrid designs in incident mode (mode = \"incident\")",
+        );
+    }
+    let per_write_window = raw
+        .simulation
+        .per_write_window
+        .map(|w| c.positive(sim.key("per_write_window"), w));
 
     // Datacenters and regions.
     let mut regions: Vec<String> = Vec::new();
@@ -1290,6 +1317,10 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         description: raw.description.clone(),
         content_hash,
         horizon,
+        horizon_mode: horizon_requested.then(|| HorizonMode {
+            window: per_write_window.unwrap_or_else(|| default_window(&links, &shipping)),
+            aggregate: raw.simulation.aggregate.unwrap_or(true),
+        }),
         default_runs: raw.simulation.runs.unwrap_or(DEFAULT_RUNS),
         default_seed: raw.simulation.seed.unwrap_or(DEFAULT_SEED),
         max_events: raw.simulation.max_events.unwrap_or(DEFAULT_MAX_EVENTS),
@@ -1340,4 +1371,24 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         cost,
         sweep,
     })
+}
+
+/// The default per-write window of horizon runs: long enough for replication
+/// to reach its steady state before a failure (a few shipping intervals plus
+/// the slowest delivery with every retransmission), and at least a minute.
+fn default_window(links: &[model::Link], shipping: &Shipping) -> SimDuration {
+    let interval = match shipping {
+        Shipping::Periodic { interval } => interval.as_secs_f64(),
+        Shipping::Continuous => 0.0,
+    };
+    let slowest = links
+        .iter()
+        .map(|l| {
+            let retries: f64 = (0..l.max_attempts.saturating_sub(1))
+                .map(|i| l.retransmit_timeout.as_secs_f64() * 2f64.powi(i as i32))
+                .sum();
+            l.latency.as_secs_f64() + retries
+        })
+        .fold(0.0, f64::max);
+    SimDuration::from_secs_f64((2.0 * (interval + slowest)).max(60.0))
 }

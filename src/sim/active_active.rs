@@ -20,7 +20,6 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
-use crate::metrics::recorder::Incident;
 use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId, great_circle_km};
 
 use super::event::Event;
@@ -957,10 +956,7 @@ impl World<'_> {
         m.promoted = Some(target);
         m.region_failover = None;
         m.healthy[target] = true;
-        self.metrics.lost_writes += lost;
-        if lost > 0 {
-            self.metrics.rpo_max = self.metrics.rpo_max.max(window);
-        }
+        self.metrics.record_loss(lost, window);
         self.metrics.region_failovers += 1;
         self.metrics.failovers += 1;
         self.publish_routes();
@@ -1029,15 +1025,8 @@ impl World<'_> {
             .min(m.logs[site].committed)
             .saturating_sub(best);
         m.lost_above[site] = m.lost_above[site].min(best);
-        if lost > 0 {
-            self.metrics.lost_writes += lost;
-            self.metrics.rpo_max = self.metrics.rpo_max.max(now - best_commit);
-        }
-        if self.metrics.incident.is_none() && !affected.is_empty() {
-            self.metrics.incident = Some(Incident {
-                start: now,
-                ..Incident::default()
-            });
+        if self.metrics.incidents.is_empty() && !affected.is_empty() {
+            self.metrics.begin_incident(now);
             let m = self.multi();
             m.incident_site = Some(site);
             m.affected = affected;
@@ -1046,6 +1035,7 @@ impl World<'_> {
             // clients must be served elsewhere too before the incident ends.
             self.multi().affected.extend(affected);
         }
+        self.metrics.record_loss(lost, now - best_commit);
     }
 
     pub(super) fn on_aa_site_repaired(&mut self, site: SiteId) {

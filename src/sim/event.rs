@@ -29,8 +29,10 @@ pub enum Event {
         stream: StreamId,
         epoch: u32,
     },
-    /// The monitor sends its next health check.
-    HealthCheckDue,
+    /// The monitor's next health check (of check plan `plan`; see `sim::health`).
+    HealthCheckDue {
+        plan: u32,
+    },
     /// A health-check probe reaches the primary.
     ProbeArrived {
         sent: SimTime,
@@ -114,6 +116,10 @@ pub enum Event {
     },
     /// Active-active: the last rerouted client has switched; check recovery.
     ClientsSwitched,
+    /// Horizon runs: see whether the run can switch to aggregate writes.
+    TryQuiet,
+    /// Horizon runs: an aggregate period ends; writes are simulated one by one again.
+    WritesResume,
     /// The end of the simulated horizon.
     HorizonReached,
 }

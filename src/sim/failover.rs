@@ -1,93 +1,17 @@
-//! Health checks and the active-passive failover chain: detect (k consecutive
-//! failed checks), [operator delay], fence the old primary, drain in-flight
+//! The active-passive failover chain: once the health checks (`health`) declare
+//! the primary down, [operator delay], fence the old primary, drain in-flight
 //! replication (bounded), promote, update DNS, clients follow as caches expire.
 
 use crate::metrics::recorder::Incident;
 use crate::model::{Fencing, SiteId};
 
 use super::event::Event;
-use super::time::{SimDuration, SimTime};
+use super::time::SimDuration;
 use super::world::{Phase, World};
 
 impl World<'_> {
-    pub(super) fn start_health_checks(&mut self) {
-        let interval = self.scenario.failover.health_check.interval;
-        self.schedule_in(interval, Event::HealthCheckDue);
-    }
-
-    pub(super) fn on_health_check_due(&mut self) {
-        let hc = self.scenario.failover.health_check;
-        self.schedule_in(hc.interval, Event::HealthCheckDue);
-        // No live monitor checks nothing; a manager mid-failover is busy.
-        let Some(monitor) = self.active_monitor() else {
-            return;
-        };
-        if self.failover.phase != Phase::Watching {
-            return;
-        }
-        let link = self.scenario.link_between[monitor][self.primary];
-        let spec = &self.scenario.links[link];
-        match self
-            .network
-            .datagram_delay(spec, link, &mut self.rng.probes)
-        {
-            Some(d) if d < hc.timeout => {
-                self.schedule_in(d, Event::ProbeArrived { sent: self.now })
-            }
-            _ => self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false }),
-        }
-    }
-
-    pub(super) fn on_probe_arrived(&mut self, sent: SimTime) {
-        let timeout = self.scenario.failover.health_check.timeout;
-        let deadline = sent + timeout;
-        if !self.primary_serving() {
-            self.schedule(deadline, Event::CheckCompleted { ok: false });
-            return;
-        }
-        let Some(monitor) = self.active_monitor() else {
-            self.schedule(deadline, Event::CheckCompleted { ok: false });
-            return;
-        };
-        let link = self.scenario.link_between[monitor][self.primary];
-        let spec = &self.scenario.links[link];
-        match self
-            .network
-            .datagram_delay(spec, link, &mut self.rng.probes)
-        {
-            Some(d) if self.now + d <= deadline => {
-                self.schedule_in(d, Event::CheckCompleted { ok: true })
-            }
-            _ => self.schedule(deadline, Event::CheckCompleted { ok: false }),
-        }
-    }
-
-    /// The failover manager in charge: the first configured monitor that is
-    /// up and is not the primary (the manager runs replicated).
-    fn active_monitor(&self) -> Option<SiteId> {
-        self.scenario
-            .failover
-            .monitors
-            .iter()
-            .copied()
-            .find(|&m| self.sites[m].is_up() && m != self.primary)
-    }
-
-    pub(super) fn on_check_completed(&mut self, ok: bool) {
-        if self.failover.phase != Phase::Watching {
-            return;
-        }
-        if ok {
-            self.failover.consecutive_failures = 0;
-            return;
-        }
-        self.failover.consecutive_failures += 1;
-        if self.failover.consecutive_failures >= self.scenario.failover.health_check.threshold {
-            self.on_primary_declared_down();
-        }
-    }
-
-    fn on_primary_declared_down(&mut self) {
+    pub(super) fn on_primary_declared_down(&mut self) {
+        self.disturbed();
         let now = self.now;
         self.failover.consecutive_failures = 0;
         self.failover.id += 1;
@@ -137,6 +61,7 @@ impl World<'_> {
             // Nothing to promote: keep watching; the chain retries after the
             // next `threshold` failed checks.
             self.failover.phase = Phase::Watching;
+            self.disturbed();
             return;
         };
         let old = self.primary;
@@ -145,6 +70,7 @@ impl World<'_> {
                 // The witness still reaches the primary: the monitor is the one
                 // cut off. No quorum for a failover, so none happens.
                 self.failover.phase = Phase::Watching;
+                self.disturbed();
                 return;
             }
             Fencing::None if self.sites[old].is_up() => {
@@ -242,12 +168,9 @@ impl World<'_> {
         // Acknowledged writes the new primary does not have are lost.
         let has = self.sites[target].applied;
         let lost = self.log.acked.saturating_sub(has);
-        if lost > 0 {
-            self.metrics.lost_writes += lost;
-            let stopped = self.failover.primary_stopped.unwrap_or(self.now);
-            let window = stopped - self.sites[target].applied_commit;
-            self.metrics.rpo_max = self.metrics.rpo_max.max(window);
-        }
+        let stopped = self.failover.primary_stopped.unwrap_or(self.now);
+        let window = stopped - self.sites[target].applied_commit;
+        self.metrics.record_loss(lost, window);
         self.metrics.failovers += 1;
         if self.failover.false_alarm {
             self.metrics.false_failovers += 1;
@@ -285,8 +208,10 @@ impl World<'_> {
             self.streams[i].connected = false;
             self.reconnect_stream(i as u16);
         }
+        self.rejoin_fenced_sites();
         self.failover.phase = Phase::Watching;
         self.failover.primary_stopped = None;
+        self.disturbed();
         let d = self
             .scenario
             .failover
@@ -356,11 +281,8 @@ impl World<'_> {
         }
     }
 
-    /// The run's first incident while it is still unresolved.
+    /// The run's latest incident while it is still unresolved.
     pub(super) fn open_incident_mut(&mut self) -> Option<&mut Incident> {
-        self.metrics
-            .incident
-            .as_mut()
-            .filter(|i| i.recovered.is_none())
+        self.metrics.open_incident_mut()
     }
 }

@@ -1,7 +1,6 @@
 //! Injected failures: datacenter outages, link outages and link degradation,
 //! at fixed or random times, for fixed or random durations.
 
-use crate::metrics::recorder::Incident;
 use crate::model::{FailureKind, LinkId, SiteId};
 
 use super::event::{Event, StreamId};
@@ -63,11 +62,17 @@ impl World<'_> {
                 for &e in &begin {
                     self.queue.push(start, e);
                 }
+                if let Some(h) = &mut self.horizon {
+                    h.add_disturbance(start);
+                }
                 let Some(end) = end.filter(|&e| e < horizon) else {
                     break;
                 };
                 for &e in &finish {
                     self.queue.push(end, e);
+                }
+                if let Some(h) = &mut self.horizon {
+                    h.add_disturbance(end);
                 }
                 let Some(every) = &f.every else { break };
                 // At least one nanosecond up, so a failure never starts before its repair.
@@ -76,6 +81,9 @@ impl World<'_> {
                         .sample_duration(rng)
                         .max(crate::sim::time::SimDuration(1));
             }
+        }
+        if let Some(h) = &mut self.horizon {
+            h.seal();
         }
     }
 
@@ -92,12 +100,7 @@ impl World<'_> {
             // Writes on the wire still arrive; nothing new is shipped or acknowledged.
             self.cut_streams_at_primary_failure();
             self.failover.primary_stopped.get_or_insert(self.now);
-            if self.metrics.incident.is_none() {
-                self.metrics.incident = Some(Incident {
-                    start: self.now,
-                    ..Incident::default()
-                });
-            }
+            self.metrics.begin_incident(self.now);
         }
         for i in 0..self.streams.len() {
             if self.streams[i].dest == site && self.streams[i].connected {
@@ -133,13 +136,7 @@ impl World<'_> {
             self.check_recovered();
         } else if self.sites[site].fenced {
             if self.scenario.failover.rejoin && site != self.primary {
-                // The repaired old primary rejoins as a standby and catches up.
-                self.sites[site].fenced = false;
-                let mut stream = self.streams_from(self.primary, &[site]);
-                self.streams.append(&mut stream);
-                let i = (self.streams.len() - 1) as StreamId;
-                self.streams[i as usize].connected = false;
-                self.reconnect_stream(i);
+                self.rejoin_as_standby(site);
             }
         } else {
             for i in 0..self.streams.len() {
@@ -148,6 +145,36 @@ impl World<'_> {
                 }
             }
         }
+    }
+
+    /// Fenced old primaries that are alive (fenced by a false alarm or a
+    /// partition) and reach the primary are demoted: they rejoin as standbys.
+    pub(super) fn rejoin_fenced_sites(&mut self) {
+        if !self.scenario.failover.rejoin {
+            return;
+        }
+        for site in 0..self.sites.len() {
+            let link = self.scenario.link_between[site][self.primary];
+            if site != self.primary
+                && self.sites[site].fenced
+                && self.sites[site].is_up()
+                && self.network.links[link].is_up()
+            {
+                self.rejoin_as_standby(site);
+            }
+        }
+    }
+
+    /// A fenced old primary that is up rejoins as a standby of the current
+    /// primary and catches up (its writes the new primary never had are
+    /// rolled back).
+    pub(super) fn rejoin_as_standby(&mut self, site: SiteId) {
+        self.sites[site].fenced = false;
+        let mut stream = self.streams_from(self.primary, &[site]);
+        self.streams.append(&mut stream);
+        let i = (self.streams.len() - 1) as StreamId;
+        self.streams[i as usize].connected = false;
+        self.reconnect_stream(i);
     }
 
     fn streams_on(&self, link: LinkId) -> Vec<StreamId> {
@@ -177,6 +204,7 @@ impl World<'_> {
             }
             return;
         }
+        self.rejoin_fenced_sites();
         if self.network.links[link].is_up() {
             for i in self.streams_on(link) {
                 self.reconnect_stream(i);

@@ -33,6 +33,16 @@ impl LinkState {
     pub fn is_up(&self) -> bool {
         self.outages == 0
     }
+
+    /// Loss probability per attempt, degradations included.
+    pub fn loss(&self) -> f64 {
+        self.loss
+    }
+
+    /// Factor on the propagation latency from degradations.
+    pub fn latency_multiplier(&self) -> f64 {
+        self.latency_multiplier
+    }
 }
 
 pub struct Network {
@@ -109,6 +119,29 @@ impl Network {
         let delivered: f64 =
             l.degradations.iter().map(|d| 1.0 - d.2).product::<f64>() * (1.0 - spec.loss);
         l.loss = 1.0 - delivered;
+    }
+
+    /// The failures degrading links now, in order: links behave the same
+    /// whenever this is the same.
+    pub fn condition(&self) -> Vec<u16> {
+        let mut c: Vec<u16> = self
+            .links
+            .iter()
+            .flat_map(|l| l.degradations.iter().map(|d| d.0))
+            .collect();
+        c.sort_unstable();
+        c
+    }
+
+    /// Every transmitter idle and every stream's order point at `now` (an
+    /// aggregate period ended with nothing queued or in flight).
+    pub fn idle_all(&mut self, now: SimTime) {
+        for l in &mut self.links {
+            for d in &mut l.dirs {
+                d.busy_until = d.busy_until.min(now);
+                d.last_arrival = d.last_arrival.min(now);
+            }
+        }
     }
 
     /// Forgets the in-order delivery point of messages sent from `from` on

@@ -13,7 +13,7 @@ use crate::model::{ReplicationMode, Shipping, SiteId};
 
 use super::event::{Event, StreamId};
 use super::network::Undelivered;
-use super::time::SimTime;
+use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
 
 /// What the log keeps per write until every standby has it and its client is answered.
@@ -25,8 +25,31 @@ pub struct WriteRecord {
     pub group: u16,
 }
 
-/// Writes committed at the primary, numbered from 1, kept from `base` on.
+/// Writes of an aggregate period of a horizon run (`sim::horizon`), kept as
+/// one span: no per-write records exist for them. Their commit times are
+/// spread evenly over `[from, to]` (given their number, Poisson arrival times
+/// are uniform), and each has the mean size.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    first: u64,
+    last: u64,
+    from: SimTime,
+    to: SimTime,
+    bytes_each: f64,
+}
+
+impl Span {
+    fn commit_of(&self, seq: u64) -> SimTime {
+        let n = (self.last - self.first + 1) as f64;
+        let at = (seq - self.first) as f64 + 0.5;
+        self.from + SimDuration(((self.to - self.from).0 as f64 * at / n) as u64)
+    }
+}
+
+/// Writes committed at the primary, numbered from 1. Older writes of
+/// aggregate periods are spans (all below `base`); records from `base` on.
 pub struct Log {
+    spans: VecDeque<Span>,
     base: u64,
     records: VecDeque<WriteRecord>,
     /// Highest committed sequence.
@@ -38,6 +61,7 @@ pub struct Log {
 impl Log {
     pub fn new() -> Log {
         Log {
+            spans: VecDeque::new(),
             base: 1,
             records: VecDeque::with_capacity(4096),
             committed: 0,
@@ -52,37 +76,166 @@ impl Log {
         self.committed
     }
 
+    /// The record of write `seq` (which must be at or after `base`).
     #[inline]
     pub fn get(&self, seq: u64) -> &WriteRecord {
         &self.records[(seq - self.base) as usize]
     }
 
-    /// Drops records below `keep_from` (every reader is past them).
+    /// When write `seq` committed (estimated within a span).
+    pub fn commit_of(&self, seq: u64) -> SimTime {
+        if seq >= self.base {
+            return self.get(seq).commit;
+        }
+        self.spans
+            .iter()
+            .find(|s| s.first <= seq && seq <= s.last)
+            .map_or(SimTime::ZERO, |s| s.commit_of(seq))
+    }
+
+    /// Drops writes below `keep_from` (every reader is past them).
     #[inline]
     pub fn trim(&mut self, keep_from: u64) {
+        if !self.spans.is_empty() {
+            self.trim_spans(keep_from);
+        }
         while self.base < keep_from && !self.records.is_empty() {
             self.records.pop_front();
             self.base += 1;
         }
     }
 
+    fn trim_spans(&mut self, keep_from: u64) {
+        while let Some(s) = self.spans.front_mut() {
+            if s.last < keep_from {
+                self.spans.pop_front();
+            } else {
+                if s.first < keep_from {
+                    let from = s.commit_of(keep_from);
+                    s.first = keep_from;
+                    s.from = from;
+                }
+                break;
+            }
+        }
+    }
+
     /// Discards writes after `last` (a new primary never had them).
     pub fn truncate(&mut self, last: u64) {
-        if last < self.committed {
-            let keep = last.saturating_sub(self.base - 1) as usize;
-            self.records.truncate(keep);
-            self.committed = last;
-            self.acked = self.acked.min(last);
+        if last >= self.committed {
+            return;
         }
+        if last + 1 >= self.base {
+            let keep = (last + 1 - self.base) as usize;
+            self.records.truncate(keep);
+        } else {
+            self.records.clear();
+            self.base = last + 1;
+            while self.spans.back().is_some_and(|s| s.first > last) {
+                self.spans.pop_back();
+            }
+            if let Some(s) = self.spans.back_mut()
+                && s.last > last
+            {
+                let to = s.commit_of(last);
+                s.last = last;
+                s.to = to;
+            }
+        }
+        self.committed = last;
+        self.acked = self.acked.min(last);
+    }
+
+    /// The first write kept as a record (older ones are spans).
+    pub fn base(&self) -> u64 {
+        self.base
     }
 
     /// The oldest sequence still in the log.
     pub fn first(&self) -> u64 {
-        self.base
+        self.spans.front().map_or(self.base, |s| s.first)
     }
 
     pub fn bytes(&self, from: u64, to: u64) -> f64 {
-        (from..=to).map(|s| self.get(s).size_bytes as f64).sum()
+        let mut total = 0.0;
+        for s in &self.spans {
+            let (a, b) = (from.max(s.first), to.min(s.last));
+            if a <= b {
+                total += (b - a + 1) as f64 * s.bytes_each;
+            }
+        }
+        let from = from.max(self.base);
+        total
+            + (from..=to)
+                .map(|s| self.get(s).size_bytes as f64)
+                .sum::<f64>()
+    }
+
+    /// Commits `count` writes of an aggregate period `[from, to]`, all
+    /// acknowledged. With `keep`, writes from `keep` on stay readable (a
+    /// disconnected standby will need them): the records among them become a
+    /// span too. Without, the log restarts empty after them.
+    pub fn commit_aggregate(
+        &mut self,
+        count: u64,
+        from: SimTime,
+        to: SimTime,
+        bytes_each: f64,
+        keep: Option<u64>,
+    ) {
+        match keep {
+            Some(keep) => {
+                self.trim(keep);
+                if !self.records.is_empty() {
+                    let n = self.records.len() as f64;
+                    let bytes: f64 = self.records.iter().map(|r| r.size_bytes as f64).sum();
+                    self.spans.push_back(Span {
+                        first: self.base,
+                        last: self.committed,
+                        from: self.records.front().map_or(from, |r| r.commit),
+                        to: self.records.back().map_or(from, |r| r.commit),
+                        bytes_each: bytes / n,
+                    });
+                    self.records.clear();
+                }
+                if count > 0 {
+                    self.spans.push_back(Span {
+                        first: self.committed + 1,
+                        last: self.committed + count,
+                        from,
+                        to,
+                        bytes_each,
+                    });
+                }
+            }
+            None => {
+                self.spans.clear();
+                self.records.clear();
+            }
+        }
+        self.committed += count;
+        self.acked = self.committed;
+        self.base = self.committed + 1;
+    }
+
+    /// Calls `f(commit, count)` for the writes `from..=to` of spans, in up to
+    /// `BINS` groups per span of writes with (nearly) the same commit time.
+    pub fn for_each_span_group(&self, from: u64, to: u64, mut f: impl FnMut(SimTime, u64)) {
+        const BINS: u64 = 32;
+        for s in &self.spans {
+            let (a, b) = (from.max(s.first), to.min(s.last));
+            if a > b {
+                continue;
+            }
+            let n = b - a + 1;
+            let per = n.div_ceil(BINS);
+            let mut at = a;
+            while at <= b {
+                let end = (at + per - 1).min(b);
+                f(s.commit_of((at + end) / 2), end - at + 1);
+                at = end + 1;
+            }
+        }
     }
 }
 
@@ -111,6 +264,20 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// Voids the messages in flight (an aggregate period begins): deliveries
+    /// of the old epoch are ignored.
+    pub fn void_in_flight(&mut self, epoch: u32) {
+        self.epoch = epoch;
+        self.in_flight.clear();
+        self.valid_to = u64::MAX;
+    }
+
+    /// The standby has everything up to `committed` (an aggregate period ended).
+    pub fn caught_up(&mut self, committed: u64) {
+        self.shipped = committed;
+        self.acked = committed;
+    }
+
     /// What the standby will have once everything valid in flight has landed.
     pub fn landing_to(&self) -> u64 {
         self.shipped.min(self.valid_to)
@@ -143,6 +310,7 @@ impl World<'_> {
 
     pub(super) fn start_replication(&mut self) {
         if let Shipping::Periodic { interval } = self.scenario.replication.shipping {
+            self.next_ship_tick = self.now + interval;
             self.schedule_in(interval, Event::ShipTick);
         }
     }
@@ -273,7 +441,7 @@ impl World<'_> {
             let first = self.log.first();
             self.sites[dest].applied = first - 1;
             self.sites[dest].applied_commit = if first <= self.log.committed {
-                self.log.get(first).commit
+                self.log.commit_of(first)
             } else {
                 self.sites[self.primary].applied_commit
             };
@@ -300,7 +468,12 @@ impl World<'_> {
     }
 
     pub(super) fn on_ship_tick(&mut self) {
+        // Ticks stop in an aggregate period and restart on the same grid.
+        if self.now != self.next_ship_tick || self.quiet {
+            return;
+        }
         if let Shipping::Periodic { interval } = self.scenario.replication.shipping {
+            self.next_ship_tick = self.now + interval;
             self.schedule_in(interval, Event::ShipTick);
         }
         if self.primary_serving() {
@@ -321,13 +494,19 @@ impl World<'_> {
             return;
         }
         let from = self.sites[dest].applied + 1;
-        for seq in from..=to {
+        if from < self.log.base() {
+            let (now, metrics) = (self.now, &mut self.metrics);
+            self.log.for_each_span_group(from, to, |commit, n| {
+                metrics.record_replication_lag_n(now - commit, n);
+            });
+        }
+        for seq in from.max(self.log.base())..=to {
             let lag = self.now - self.log.get(seq).commit;
             self.metrics.record_replication_lag(lag);
         }
         if to >= from {
             self.sites[dest].applied = to;
-            self.sites[dest].applied_commit = self.log.get(to).commit;
+            self.sites[dest].applied_commit = self.log.commit_of(to);
         }
         if self.scenario.replication.mode != ReplicationMode::Async && self.primary_serving() {
             self.send_ack(i, to);

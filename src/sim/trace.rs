@@ -252,7 +252,7 @@ impl World<'_> {
                 stream: i, epoch, ..
             } => stream(i, Some(epoch)),
             Event::StreamReconnected { stream: i, epoch } => stream(i, Some(epoch)),
-            Event::HealthCheckDue => (monitor, false),
+            Event::HealthCheckDue { .. } => (monitor, false),
             Event::CheckCompleted { .. } => (monitor, self.failover.phase != Phase::Watching),
             Event::FailoverStarted { failover } => (
                 monitor,
@@ -281,6 +281,8 @@ impl World<'_> {
             | Event::LinkRepaired { .. }
             | Event::LinkDegraded { .. }
             | Event::LinkRestored { .. }
+            | Event::TryQuiet
+            | Event::WritesResume
             | Event::HorizonReached => (None, false),
         };
         let delivery = match event {
@@ -301,7 +303,10 @@ impl World<'_> {
             failover_id: self.failover.id,
             writes_failed: self.metrics.writes_failed,
             delivery,
-            recovered: self.metrics.incident.is_some_and(|i| i.recovered.is_some()),
+            recovered: self
+                .metrics
+                .first_incident()
+                .is_some_and(|i| i.recovered.is_some()),
         }
     }
 
@@ -355,7 +360,10 @@ impl World<'_> {
             Event::DnsUpdated { .. } => trace.routing.push(self.routing(at)),
             _ => {}
         }
-        let recovered = self.metrics.incident.is_some_and(|i| i.recovered.is_some());
+        let recovered = self
+            .metrics
+            .first_incident()
+            .is_some_and(|i| i.recovered.is_some());
         if recovered && !before.recovered {
             note = Note::Recovered;
         }

@@ -8,6 +8,8 @@ use crate::model::{Scenario, SiteId};
 
 use super::active_active::Multi;
 use super::event::Event;
+use super::health::Checks;
+use super::horizon::Horizon;
 use super::network::Network;
 use super::queue::EventQueue;
 use super::replication::{Log, Stream};
@@ -77,6 +79,7 @@ pub struct World<'s> {
     pub streams: Vec<Stream>,
     pub clients: Clients,
     pub failover: FailoverState,
+    pub checks: Checks,
     pub metrics: Recorder,
     pub events: u64,
     /// Per link: its ends are in different regions (traffic there is billed).
@@ -89,6 +92,12 @@ pub struct World<'s> {
     pub write_gap_mean_ns: f64,
     /// `Some` only for `simulate_traced`: the loop then records every event.
     pub trace: Option<Box<Trace>>,
+    /// `Some` for horizon runs: disturbances ahead and the aggregate period.
+    pub horizon: Option<Box<Horizon>>,
+    /// In an aggregate period of a horizon run: no write is simulated.
+    pub quiet: bool,
+    /// When the periodic shipper ticks next (older ticks are void).
+    pub next_ship_tick: SimTime,
     /// `Some` for active-active scenarios: routing, peers, keys, admission.
     pub multi: Option<Box<Multi>>,
 }
@@ -147,6 +156,7 @@ impl<'s> World<'s> {
                 rogue: None,
                 split_since: None,
             },
+            checks: Checks::new(scenario.horizon_mode.is_some()),
             metrics: Recorder::new(),
             events: 0,
             epochs: 0,
@@ -158,6 +168,9 @@ impl<'s> World<'s> {
             scratch: Vec::with_capacity(scenario.topology.standbys.len()),
             write_gap_mean_ns: 1e9 / scenario.workload.writes_per_s,
             trace: None,
+            horizon: scenario.horizon_mode.map(|m| Box::new(Horizon::new(m))),
+            quiet: false,
+            next_ship_tick: SimTime::ZERO,
             multi: scenario
                 .active_active
                 .as_ref()
@@ -215,9 +228,13 @@ impl<'s> World<'s> {
         if self.trace.is_some() {
             self.trace_flush();
         }
+        self.close_quiet();
+        self.metrics.fold_aggregate();
         self.end_split_brain();
         self.metrics.cost_monthly = self.cost_monthly();
-        Ok(self.metrics.finish(run, seed, self.events))
+        Ok(self
+            .metrics
+            .finish(run, seed, self.events, self.scenario.horizon))
     }
 
     /// Sites at their monthly price plus this run's inter-region replication
@@ -246,6 +263,7 @@ impl<'s> World<'s> {
             self.start_health_checks();
         }
         self.schedule_failures();
+        self.start_horizon();
     }
 
     /// One exhaustive match; returns false when the run is over.
@@ -260,7 +278,7 @@ impl<'s> World<'s> {
             }
             Event::AckDelivered { stream, epoch, to } => self.on_ack_delivered(stream, epoch, to),
             Event::StreamReconnected { stream, epoch } => self.on_stream_reconnected(stream, epoch),
-            Event::HealthCheckDue => self.on_health_check_due(),
+            Event::HealthCheckDue { plan } => self.on_health_check_due(plan),
             Event::ProbeArrived { sent } => self.on_probe_arrived(sent),
             Event::CheckCompleted { ok } => self.on_check_completed(ok),
             Event::FailoverStarted { failover } if self.multi.is_some() => {
@@ -283,12 +301,30 @@ impl<'s> World<'s> {
             Event::SiteRepaired { site } if self.multi.is_some() => {
                 self.on_aa_site_repaired(site as SiteId)
             }
-            Event::SiteFailed { site } => self.on_site_failed(site as SiteId),
-            Event::SiteRepaired { site } => self.on_site_repaired(site as SiteId),
-            Event::LinkFailed { link } => self.on_link_failed(link as usize),
-            Event::LinkRepaired { link } => self.on_link_repaired(link as usize),
-            Event::LinkDegraded { link, failure } => self.on_link_degraded(link as usize, failure),
-            Event::LinkRestored { link, failure } => self.on_link_restored(link as usize, failure),
+            Event::SiteFailed { site } => {
+                self.on_site_failed(site as SiteId);
+                self.disturbed();
+            }
+            Event::SiteRepaired { site } => {
+                self.on_site_repaired(site as SiteId);
+                self.disturbed();
+            }
+            Event::LinkFailed { link } => {
+                self.on_link_failed(link as usize);
+                self.disturbed();
+            }
+            Event::LinkRepaired { link } => {
+                self.on_link_repaired(link as usize);
+                self.disturbed();
+            }
+            Event::LinkDegraded { link, failure } => {
+                self.on_link_degraded(link as usize, failure);
+                self.disturbed();
+            }
+            Event::LinkRestored { link, failure } => {
+                self.on_link_restored(link as usize, failure);
+                self.disturbed();
+            }
             Event::GlbCheckDue => self.on_glb_check_due(),
             Event::GlbProbeArrived { site, sent } => self.on_glb_probe_arrived(site, sent),
             Event::GlbCheckCompleted { site, ok } => self.on_glb_check_completed(site, ok),
@@ -297,6 +333,8 @@ impl<'s> World<'s> {
             Event::PeerReconnected { peer, epoch } => self.on_peer_reconnected(peer, epoch),
             Event::PeerAcked { peer, epoch, to } => self.on_peer_acked(peer, epoch, to),
             Event::ClientsSwitched => self.on_clients_switched(),
+            Event::TryQuiet => self.on_try_quiet(),
+            Event::WritesResume => self.on_writes_resume(),
             Event::HorizonReached => return false,
         }
         true
@@ -319,6 +357,6 @@ pub fn simulate_traced(
     w.trace = Some(Box::new(Trace::start(&w)));
     let row = w.run_to_horizon(run, seed)?;
     let mut trace = w.trace.take().map_or_else(Trace::default, |t| *t);
-    trace.incident = w.metrics.incident;
+    trace.incident = w.metrics.first_incident();
     Ok((row, trace))
 }

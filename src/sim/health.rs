@@ -1,0 +1,326 @@
+//! Health checks of the primary by the failover manager. Checks run on a grid
+//! (k x interval); `threshold` consecutive failures declare the primary down.
+//!
+//! Explicit checks send a probe and wait for the reply or the timeout. In
+//! horizon runs, while the path from the manager to a serving primary is clean
+//! (link up, and a reply provably never later than the timeout),
+//! a check fails only by losing the probe or the reply: independently, with
+//! probability q = 1 - (1 - loss)^2. Then the outcomes are drawn in runs (the
+//! number of checks to the next failure is geometric, and so is the length of
+//! the run of failures), and only failed checks cost events. Any change of
+//! state discards the drawn runs and re-plans (exact: the outcomes are iid).
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+
+use crate::model::{Link, SiteId};
+
+use super::event::Event;
+use super::network::LinkState;
+use super::time::{SimDuration, SimTime};
+use super::world::{Phase, World};
+
+/// A replied check must not be later than its timeout with probability above
+/// this, for the loss-only model of a clean path to be used.
+const LATE_REPLY_NEGLIGIBLE: f64 = 1e-12;
+
+/// `len` consecutive failed checks from grid index `first`, then one that
+/// succeeds (unless the run reached the threshold: the chain takes over).
+#[derive(Clone, Copy, Debug)]
+struct FailRun {
+    first: u64,
+    len: u32,
+    /// The checks before `first` succeeded (the failure count restarts).
+    reset: bool,
+}
+
+enum Mode {
+    /// Every check is simulated.
+    Explicit,
+    /// Pre-drawn runs of failures, in order; the first is the next to happen.
+    Skipping { runs: VecDeque<FailRun>, q: f64 },
+}
+
+pub struct Checks {
+    /// Identifies the current plan; `HealthCheckDue` of older plans are ignored.
+    plan: u32,
+    mode: Mode,
+    /// Horizon runs draw outcomes in runs where they can; incident runs always
+    /// simulate every check (their trace shows each one).
+    skipping: bool,
+}
+
+impl Checks {
+    pub fn new(skipping: bool) -> Checks {
+        Checks {
+            plan: 0,
+            mode: Mode::Explicit,
+            skipping,
+        }
+    }
+}
+
+/// The probability that one check over `link` (in its current state) fails
+/// while the primary serves: by loss only, or `None` if a reply could also be
+/// later than the timeout.
+fn loss_only_failure(spec: &Link, link: &LinkState, timeout: SimDuration) -> Option<f64> {
+    let latency = spec.latency.as_secs_f64() * link.latency_multiplier();
+    let slack = timeout.as_secs_f64() - 2.0 * latency;
+    let late = match &spec.jitter {
+        _ if slack <= 0.0 => 1.0,
+        None => 0.0,
+        // Round trip late => one of the two jitters exceeds half the slack.
+        Some(j) => (2.0 * j.survival_bound(slack / 2.0)).min(1.0),
+    };
+    (late < LATE_REPLY_NEGLIGIBLE).then(|| 1.0 - (1.0 - link.loss()).powi(2))
+}
+
+impl World<'_> {
+    fn check_interval(&self) -> u64 {
+        self.scenario.failover.health_check.interval.0.max(1)
+    }
+
+    fn check_at(&self, index: u64) -> SimTime {
+        SimTime(index.saturating_mul(self.check_interval()))
+    }
+
+    pub(super) fn start_health_checks(&mut self) {
+        self.plan_checks(1);
+    }
+
+    /// Re-plans the checks after a change of state (failure, repair,
+    /// promotion...): the next check is the next grid point.
+    pub(super) fn replan_checks(&mut self) {
+        if self.checks.skipping {
+            let next = self.now.0 / self.check_interval() + 1;
+            self.plan_checks(next);
+        }
+    }
+
+    /// Plans checks from grid index `from`: skipping if the path is clean.
+    fn plan_checks(&mut self, from: u64) {
+        self.checks.plan = self.checks.plan.wrapping_add(1);
+        let plan = self.checks.plan;
+        match self.clean_path_q() {
+            Some(q) if self.checks.skipping => {
+                self.checks.mode = Mode::Skipping {
+                    runs: VecDeque::new(),
+                    q,
+                };
+                if let Some(run) = self.draw_run(from) {
+                    self.schedule(self.check_at(run.first), Event::HealthCheckDue { plan });
+                }
+            }
+            _ => {
+                self.checks.mode = Mode::Explicit;
+                self.schedule(self.check_at(from), Event::HealthCheckDue { plan });
+            }
+        }
+    }
+
+    /// Checks need no per-write attention: outcomes are pre-drawn, or no
+    /// manager is alive to check.
+    pub(super) fn checks_steady(&self) -> bool {
+        matches!(self.checks.mode, Mode::Skipping { .. }) || self.active_monitor().is_none()
+    }
+
+    /// The failure rate of a check on a clean path to a serving primary;
+    /// `None` if checks must be simulated one by one now.
+    fn clean_path_q(&self) -> Option<f64> {
+        if self.failover.phase != Phase::Watching || !self.primary_serving() {
+            return None;
+        }
+        let monitor = self.active_monitor()?;
+        let link = self.scenario.link_between[monitor][self.primary];
+        let state = &self.network.links[link];
+        if !state.is_up() {
+            return None;
+        }
+        let timeout = self.scenario.failover.health_check.timeout;
+        loss_only_failure(&self.scenario.links[link], state, timeout)
+    }
+
+    /// Draws the next run of failures starting at or after grid index `from`
+    /// and appends it; `None` if checks on this path never fail.
+    fn draw_run(&mut self, from: u64) -> Option<FailRun> {
+        let Mode::Skipping { runs, q } = &mut self.checks.mode else {
+            return None;
+        };
+        let q = *q;
+        if q <= 0.0 {
+            return None;
+        }
+        let rng = &mut self.rng.probes;
+        // Checks to the next failure, 1 included: geometric by inversion.
+        let u: f64 = 1.0 - rng.random::<f64>();
+        let gap = (u.ln() / (-q).ln_1p()).floor();
+        let gap = if gap.is_finite() && gap < 1e18 {
+            gap as u64
+        } else {
+            u64::MAX / 4
+        };
+        let threshold = self.scenario.failover.health_check.threshold.max(1);
+        let mut len = 1;
+        while len < threshold && rng.random::<f64>() < q {
+            len += 1;
+        }
+        let run = FailRun {
+            first: from.saturating_add(gap),
+            len,
+            reset: gap > 0,
+        };
+        runs.push_back(run);
+        Some(run)
+    }
+
+    /// When the next false alarm (a run of `threshold` failures on a healthy
+    /// path) would start, drawing runs ahead as far as `limit`; `None` if none
+    /// starts before it or checks are explicit.
+    pub(super) fn next_false_alarm(&mut self, limit: SimTime) -> Option<SimTime> {
+        let threshold = self.scenario.failover.health_check.threshold.max(1);
+        let mut i = 0;
+        loop {
+            let run = match &self.checks.mode {
+                Mode::Skipping { runs, .. } => runs.get(i).copied(),
+                Mode::Explicit => return None,
+            };
+            let run = match run {
+                Some(r) => r,
+                None => {
+                    let from = match &self.checks.mode {
+                        Mode::Skipping { runs, .. } => {
+                            runs.back().map(|r| r.first + r.len as u64 + 1)
+                        }
+                        Mode::Explicit => None,
+                    };
+                    let from = from.unwrap_or(self.now.0 / self.check_interval() + 1);
+                    self.draw_run(from)?
+                }
+            };
+            let at = self.check_at(run.first);
+            if at >= limit {
+                return None;
+            }
+            if run.len >= threshold {
+                return Some(at);
+            }
+            i += 1;
+        }
+    }
+
+    pub(super) fn on_health_check_due(&mut self, plan: u32) {
+        if plan != self.checks.plan {
+            return;
+        }
+        let hc = self.scenario.failover.health_check;
+        let front = match &self.checks.mode {
+            Mode::Explicit => None,
+            Mode::Skipping { runs, .. } => runs.front().copied(),
+        };
+        let Some(run) = front else {
+            self.schedule_in(hc.interval, Event::HealthCheckDue { plan });
+            return self.explicit_check();
+        };
+        let k = self.now.0 / self.check_interval();
+        let watching = self.failover.phase == Phase::Watching;
+        if k < run.first + run.len as u64 {
+            if k == run.first && run.reset {
+                self.failover.consecutive_failures = 0;
+            }
+            if watching {
+                self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false });
+            }
+            self.schedule(self.check_at(k + 1), Event::HealthCheckDue { plan });
+            return;
+        }
+        // The check that ends the run succeeds.
+        if watching {
+            self.schedule_in(SimDuration(1), Event::CheckCompleted { ok: true });
+        }
+        if let Mode::Skipping { runs, .. } = &mut self.checks.mode {
+            runs.pop_front();
+        }
+        let next = match &self.checks.mode {
+            Mode::Skipping { runs, .. } => runs.front().copied(),
+            Mode::Explicit => None,
+        };
+        let next = next.or_else(|| self.draw_run(k + 1));
+        if let Some(r) = next {
+            self.schedule(self.check_at(r.first), Event::HealthCheckDue { plan });
+        }
+    }
+
+    /// Sends one probe to the primary; the reply or the timeout completes it.
+    fn explicit_check(&mut self) {
+        let hc = self.scenario.failover.health_check;
+        // No live monitor checks nothing; a manager mid-failover is busy.
+        let Some(monitor) = self.active_monitor() else {
+            return;
+        };
+        if self.failover.phase != Phase::Watching {
+            return;
+        }
+        let link = self.scenario.link_between[monitor][self.primary];
+        let spec = &self.scenario.links[link];
+        match self
+            .network
+            .datagram_delay(spec, link, &mut self.rng.probes)
+        {
+            Some(d) if d < hc.timeout => {
+                self.schedule_in(d, Event::ProbeArrived { sent: self.now })
+            }
+            _ => self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false }),
+        }
+    }
+
+    pub(super) fn on_probe_arrived(&mut self, sent: SimTime) {
+        let timeout = self.scenario.failover.health_check.timeout;
+        let deadline = sent + timeout;
+        if !self.primary_serving() {
+            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            return;
+        }
+        let Some(monitor) = self.active_monitor() else {
+            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            return;
+        };
+        let link = self.scenario.link_between[monitor][self.primary];
+        let spec = &self.scenario.links[link];
+        match self
+            .network
+            .datagram_delay(spec, link, &mut self.rng.probes)
+        {
+            Some(d) if self.now + d <= deadline => {
+                self.schedule_in(d, Event::CheckCompleted { ok: true })
+            }
+            _ => self.schedule(deadline, Event::CheckCompleted { ok: false }),
+        }
+    }
+
+    /// The failover manager in charge: the first configured monitor that is
+    /// up, not fenced (stopping a site stops its manager too) and not the
+    /// primary (the manager runs replicated).
+    pub(super) fn active_monitor(&self) -> Option<SiteId> {
+        self.scenario
+            .failover
+            .monitors
+            .iter()
+            .copied()
+            .find(|&m| self.sites[m].is_up() && !self.sites[m].fenced && m != self.primary)
+    }
+
+    pub(super) fn on_check_completed(&mut self, ok: bool) {
+        if self.failover.phase != Phase::Watching {
+            return;
+        }
+        if ok {
+            self.failover.consecutive_failures = 0;
+            return;
+        }
+        self.failover.consecutive_failures += 1;
+        if self.failover.consecutive_failures >= self.scenario.failover.health_check.threshold {
+            self.on_primary_declared_down();
+        }
+    }
+}
