@@ -9,7 +9,7 @@ pub mod timeline;
 
 use serde::Serialize;
 
-use crate::metrics::row::RunRow;
+use crate::metrics::row::{IncidentSample, RunRow};
 use crate::metrics::summary::MetricSummary;
 use crate::model::Scenario;
 
@@ -39,6 +39,41 @@ pub fn runs_csv(rows: &[RunRow]) -> Result<Vec<u8>, csv::Error> {
         w.serialize(r)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// incidents.csv: every incident of every run, in run order.
+pub fn incidents_csv(rows: &[RunRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut any = false;
+    for i in rows.iter().flat_map(|r| &r.incident_log) {
+        w.serialize(i)?;
+        any = true;
+    }
+    if !any {
+        w.write_record(INCIDENT_COLUMNS)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The columns of incidents.csv (the fields of `IncidentSample`).
+pub const INCIDENT_COLUMNS: [&str; 9] = [
+    "run",
+    "incident",
+    "start_s",
+    "detection_s",
+    "rto_first_s",
+    "rto_s",
+    "drain_wait_s",
+    "lost_writes",
+    "rpo_s",
+];
+
+/// Parses incidents.csv (as `incidents_csv` writes it).
+pub fn parse_incidents_csv(bytes: &[u8]) -> Result<Vec<IncidentSample>, String> {
+    let mut r = csv::Reader::from_reader(bytes);
+    r.deserialize()
+        .map(|rec| rec.map_err(|e| e.to_string()))
+        .collect()
 }
 
 pub fn summary_json(

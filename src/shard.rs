@@ -34,6 +34,8 @@ use crate::sim::rng::run_seed;
 pub const FORMAT: &str = "drsim-shard/1";
 pub const MANIFEST: &str = "manifest.json";
 pub const ROWS: &str = "rows.csv";
+/// Every incident of the shard's runs (run studies only: runs.csv's companion).
+pub const INCIDENTS: &str = "incidents.csv";
 /// More shards than this is surely a typo (and would mostly be empty).
 pub const MAX_SHARDS: u64 = 1_000_000;
 
@@ -293,6 +295,9 @@ pub fn shard_files(
     json.push(b'\n');
     let mut files = vec![(MANIFEST.to_string(), json)];
     files.push((ROWS.to_string(), rows_csv(units, rows)?));
+    if spec.kind == Kind::Run {
+        files.push((INCIDENTS.to_string(), crate::report::incidents_csv(rows)?));
+    }
     for (f, text) in spec.scenarios.iter().zip(texts) {
         files.push((f.copy.clone(), text.as_bytes().to_vec()));
     }
@@ -438,6 +443,29 @@ pub fn load_dir(dir: &Path) -> Result<ShardDir, Vec<String>> {
             (Vec::new(), Vec::new())
         }
     };
+    let mut rows = rows;
+    if manifest.study.kind == Kind::Run {
+        // A run study's unit is its run: each incident goes back to its row.
+        let path = dir.join(INCIDENTS);
+        match std::fs::read(&path)
+            .map_err(|e| format!("cannot read it ({e})"))
+            .and_then(|b| crate::report::parse_incidents_csv(&b))
+        {
+            Ok(incidents) => {
+                for i in incidents {
+                    match rows.binary_search_by_key(&i.run, |(u, _)| *u) {
+                        Ok(k) => rows[k].1.incident_log.push(i),
+                        Err(_) => problems.push(format!(
+                            "{}: an incident of run {}, which is not in {ROWS}",
+                            path.display(),
+                            i.run
+                        )),
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

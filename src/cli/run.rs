@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::metrics::compare::{column, ecdf};
-use crate::metrics::row::RunRow;
+use crate::metrics::row::{IncidentSample, RunRow};
 use crate::metrics::summary::{MetricSummary, summarize};
 use crate::report::html::Page;
 use crate::report::plot::Ecdf;
@@ -41,6 +41,7 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
 
     let mut files = Files::default();
     files.add("runs.csv", report::runs_csv(&rows)?);
+    files.add("incidents.csv", report::incidents_csv(&rows)?);
     files.add(
         "summary.json",
         report::summary_json(
@@ -100,15 +101,64 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
             &chart,
         )?;
     }
+    let incidents = incident_text(&rows);
+    if scenario.horizon_mode.is_some() {
+        page.heading("Incidents");
+        page.paragraph(&format!(
+            "{} Every incident is a line of incidents.csv.",
+            incidents.trim_end()
+        ));
+        let samples = |f: fn(&IncidentSample) -> Option<f64>| -> Vec<f64> {
+            rows.iter()
+                .flat_map(|r| &r.incident_log)
+                .filter_map(f)
+                .collect()
+        };
+        for (values, stem, title, label) in [
+            (
+                samples(|i| i.rto_s),
+                "ecdf_incident_rto",
+                "RTO per incident",
+                "RTO (s)",
+            ),
+            (
+                samples(|i| Some(i.rpo_s)),
+                "ecdf_incident_rpo",
+                "RPO window per incident",
+                "RPO window (s)",
+            ),
+        ] {
+            let chart = Ecdf {
+                title: title.to_string(),
+                x_label: label.to_string(),
+                series: vec![(scenario.name.clone(), ecdf(&values))],
+            };
+            files.figure(
+                &mut page,
+                stem,
+                &format!(
+                    "Empirical CDF over {} incidents of {} runs",
+                    values.len(),
+                    st.runs
+                ),
+                &chart,
+            )?;
+        }
+    }
     files.add("index.html", page.render().into_bytes());
 
     let terminal = format!(
-        "scenario {} ({}), {} runs, master seed {}\n{}{}",
+        "scenario {} ({}), {} runs, master seed {}\n{}{}{}",
         scenario.name,
         file,
         st.runs,
         st.seed,
-        table::render(&summary, st.runs),
+        table::render(&summary, st.runs, scenario.horizon_mode.is_some()),
+        if scenario.horizon_mode.is_some() {
+            incidents
+        } else {
+            String::new()
+        },
         study::targets_text(&results)
     );
     Ok(Rendered {
@@ -117,6 +167,34 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
         reproduce,
         outcome: study::outcome(results.iter().map(|r| &r.1)),
     })
+}
+
+/// One line on the incidents of all runs: how many, and their RTO and RPO quantiles.
+fn incident_text(rows: &[RunRow]) -> String {
+    let all: Vec<&IncidentSample> = rows.iter().flat_map(|r| &r.incident_log).collect();
+    if all.is_empty() {
+        return "incidents: none in any run\n".to_string();
+    }
+    let q = |mut v: Vec<f64>, p: f64| -> String {
+        if v.is_empty() {
+            return "-".into();
+        }
+        v.sort_by(f64::total_cmp);
+        crate::report::plot::short(crate::metrics::summary::quantile_sorted(&v, p))
+    };
+    let rto: Vec<f64> = all.iter().filter_map(|i| i.rto_s).collect();
+    let rpo: Vec<f64> = all.iter().map(|i| i.rpo_s).collect();
+    let open = all.len() - rto.len();
+    format!(
+        "incidents: {} over {} runs ({} still open at the end); per incident RTO p50 {} s, p99 {} s; RPO window p50 {} s, p99 {} s\n",
+        all.len(),
+        rows.len(),
+        open,
+        q(rto.clone(), 0.5),
+        q(rto, 0.99),
+        q(rpo.clone(), 0.5),
+        q(rpo, 0.99),
+    )
 }
 
 pub const SUMMARY_HEADERS: [&str; 10] = [

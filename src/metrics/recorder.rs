@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 
 use crate::sim::time::{SimDuration, SimTime};
 
-use super::row::RunRow;
+use super::row::{IncidentSample, RunRow};
 
 /// An outage of the serving primary (active-active: of a serving site), as
 /// the failover chain saw it. The row reports the run's first; horizon runs
@@ -314,6 +314,25 @@ impl Recorder {
                 0.0
             },
             events,
+            incident_log: self
+                .incidents
+                .iter()
+                .enumerate()
+                .map(|(k, i)| {
+                    let since = |t: Option<SimTime>| t.map(|t| secs(t - i.start));
+                    IncidentSample {
+                        run,
+                        incident: k as u32,
+                        start_s: i.start.as_secs_f64(),
+                        detection_s: since(i.detected),
+                        rto_first_s: since(i.first_served),
+                        rto_s: since(i.recovered),
+                        drain_wait_s: i.drain_wait.map(secs),
+                        lost_writes: i.lost_writes,
+                        rpo_s: secs(i.rpo),
+                    }
+                })
+                .collect(),
         }
     }
 }

@@ -57,6 +57,27 @@ pub struct RunRow {
     /// `lost_writes` per simulated year.
     pub lost_writes_per_year: f64,
     pub events: u64,
+    /// Every incident of the run (incidents.csv; not a runs.csv column).
+    #[serde(skip)]
+    pub incident_log: Vec<IncidentSample>,
+}
+
+/// One incident of one run: a line of incidents.csv.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentSample {
+    pub run: u64,
+    /// Its index among the run's incidents, from 0.
+    pub incident: u32,
+    /// When the primary failed, seconds from the start of the run.
+    pub start_s: f64,
+    pub detection_s: Option<f64>,
+    pub rto_first_s: Option<f64>,
+    /// Empty if the incident was still open when the run ended.
+    pub rto_s: Option<f64>,
+    pub drain_wait_s: Option<f64>,
+    pub lost_writes: u64,
+    pub rpo_s: f64,
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.

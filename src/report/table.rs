@@ -20,6 +20,21 @@ const SHOWN: [(&str, &str); 12] = [
     ("false_failovers", "false failovers"),
 ];
 
+/// The horizon-run view: how available, how often it fails, what it loses per year.
+const SHOWN_HORIZON: [(&str, &str); 11] = [
+    ("availability", "write availability"),
+    ("downtime_min_per_year", "downtime (min/year)"),
+    ("incidents", "primary outages"),
+    ("failovers", "failovers"),
+    ("false_failovers", "false failovers"),
+    ("lost_writes_per_year", "lost writes per year"),
+    ("rpo_s_max", "worst RPO window (s)"),
+    ("rto_s", "RTO, first outage (s)"),
+    ("replication_lag_mean_s", "replication lag mean (s)"),
+    ("replication_lag_p99_s", "replication lag p99 (s)"),
+    ("write_latency_p99_ms", "write latency p99 (ms)"),
+];
+
 fn num(x: Option<f64>) -> String {
     match x {
         None => "-".to_string(),
@@ -27,18 +42,22 @@ fn num(x: Option<f64>) -> String {
         Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
         Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
         Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
+        // Availabilities: enough digits to tell the nines apart.
+        Some(v) if v > 0.99 => format!("{v:.6}"),
         Some(v) => format!("{v:.4}"),
     }
 }
 
-pub fn render(summary: &[MetricSummary], runs: u64) -> String {
+/// The summary table; `horizon` selects the long-horizon view.
+pub fn render(summary: &[MetricSummary], runs: u64, horizon: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<26} {:>5} {:>10} {:>23} {:>10} {:>10} {:>10} {:>10}",
         "metric", "n", "mean", "95% CI of mean", "p50", "p90", "p99", "max"
     );
-    for (key, label) in SHOWN {
+    let shown: &[(&str, &str)] = if horizon { &SHOWN_HORIZON } else { &SHOWN };
+    for &(key, label) in shown {
         let Some(m) = summary.iter().find(|m| m.metric == key) else {
             continue;
         };
@@ -61,6 +80,7 @@ pub fn render(summary: &[MetricSummary], runs: u64) -> String {
     }
     if let Some(m) = summary.iter().find(|m| m.metric == "rto_s")
         && (m.n as u64) < runs
+        && !horizon
     {
         let _ = writeln!(
             out,

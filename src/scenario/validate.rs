@@ -607,12 +607,11 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             }
         };
         match &t.standbys {
-            Some(names) if !names.is_empty() => {
-                list(&mut c, "standbys", names, &mut standbys, primary)
-            }
-            _ => c.fail(
+            // An empty list is a single site without DR: the baseline a DR design is compared with.
+            Some(names) => list(&mut c, "standbys", names, &mut standbys, primary),
+            None => c.fail(
                 topo.key("standbys"),
-                "active-passive needs at least one standby datacenter",
+                "active-passive needs `standbys`: the datacenters that can take over (standbys = [] for a single site without DR)",
             ),
         }
         primary

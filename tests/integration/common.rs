@@ -9,6 +9,8 @@ use drsim::runner::monte_carlo;
 #[derive(Clone)]
 pub struct Knobs {
     pub horizon: &'static str,
+    /// Extra `[simulation]` lines (e.g. `mode = "horizon"`).
+    pub simulation: &'static str,
     pub rate: &'static str,
     pub write_size: &'static str,
     /// Extra `[network.default_link]` lines.
@@ -31,6 +33,7 @@ impl Default for Knobs {
     fn default() -> Self {
         Knobs {
             horizon: "10m",
+            simulation: "",
             rate: "100/s",
             write_size: "\"1KiB\"",
             link: "",
@@ -56,6 +59,7 @@ architecture = "active-passive"
 
 [simulation]
 duration = "{horizon}"
+{simulation}
 
 [network.default_link]
 latency = "20ms"
@@ -114,6 +118,7 @@ promotion = {promotion}
 {failures}
 "#,
         horizon = k.horizon,
+        simulation = k.simulation,
         rate = k.rate,
         write_size = k.write_size,
         link = k.link,

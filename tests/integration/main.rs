@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod determinism;
 mod failure_modes;
+mod horizon;
 mod input_errors;
 mod shard;
 mod slurm;
