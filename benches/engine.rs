@@ -62,6 +62,14 @@ fn scenario_runs(c: &mut Criterion) {
     one_run(c, "reference", "scenarios/bench/reference.toml", 10);
     // The bundled incident scenario.
     one_run(c, "active-passive", "scenarios/active-passive.toml", 20);
+    // Horizon mode: 10 simulated years of the active-passive design, writes in
+    // aggregate between incidents (throughput in events actually processed).
+    one_run(
+        c,
+        "horizon-10y",
+        "scenarios/active-passive-horizon.toml",
+        10,
+    );
 }
 
 /// A 1,000-run Monte Carlo of the incident scenario on all cores, and on one.
