@@ -508,7 +508,10 @@ impl World<'_> {
             self.sites[dest].applied = to;
             self.sites[dest].applied_commit = self.log.commit_of(to);
         }
-        if self.scenario.replication.mode != ReplicationMode::Async && self.primary_serving() {
+        // Every mode confirms what it applied (async too: the primary tracks
+        // its standbys' positions, as streaming replication's feedback does);
+        // only sync and semi-sync wait for it before acknowledging clients.
+        if self.primary_serving() {
             self.send_ack(i, to);
         }
         if let Phase::Draining { target, .. } = self.failover.phase
