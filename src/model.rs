@@ -48,6 +48,8 @@ pub struct Scenario {
     pub replication: Replication,
     pub failover: Failover,
     pub failures: Vec<FailureSpec>,
+    /// Named sets of datacenters and links that fail together.
+    pub failure_domains: Vec<FailureDomain>,
     /// Present for `architecture = "active-active"`.
     pub active_active: Option<ActiveActive>,
     /// Service-level targets to judge the results against.
@@ -296,7 +298,14 @@ pub struct FailureSpec {
     pub every: Option<Dist>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
+pub struct FailureDomain {
+    pub name: String,
+    pub sites: Vec<SiteId>,
+    pub links: Vec<LinkId>,
+}
+
+#[derive(Clone, Debug)]
 pub enum FailureKind {
     DatacenterOutage {
         site: SiteId,
@@ -312,6 +321,23 @@ pub enum FailureKind {
         link: LinkId,
         latency_multiplier: f64,
         extra_loss: f64,
+    },
+    /// Sites and links down together: a partition (the links between groups
+    /// of sites) or a failure domain's outage.
+    Outage {
+        sites: Vec<SiteId>,
+        links: Vec<LinkId>,
+    },
+    /// The site keeps running but answers health checks intermittently
+    /// and/or fails some writes (a partial, "gray" failure).
+    GrayFailure {
+        site: SiteId,
+        check_failure: f64,
+        write_failure: f64,
+    },
+    /// The standby receives replication but stops applying it.
+    ReplicationStall {
+        site: SiteId,
     },
 }
 

@@ -63,6 +63,10 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::PeerReconnected { .. } => "peer_reconnected",
         Event::PeerAcked { .. } => "peer_acked",
         Event::ClientsSwitched => "clients_switched",
+        Event::GrayStarted { .. } => "gray_started",
+        Event::GrayEnded { .. } => "gray_ended",
+        Event::StallStarted { .. } => "stall_started",
+        Event::StallEnded { .. } => "stall_ended",
         Event::TryQuiet => "try_quiet",
         Event::WritesResume => "writes_resume",
         Event::HorizonReached => "horizon_reached",
@@ -144,6 +148,10 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::SiteRepaired { .. }
                 | Event::TryQuiet
                 | Event::WritesResume
+                | Event::GrayStarted { .. }
+                | Event::GrayEnded { .. }
+                | Event::StallStarted { .. }
+                | Event::StallEnded { .. }
                 | Event::HorizonReached => {}
             }
             let sep = |d: &mut String| {

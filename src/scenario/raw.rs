@@ -25,6 +25,8 @@ pub struct RawScenario {
     pub failover: RawFailover,
     #[serde(default)]
     pub failures: Vec<RawFailure>,
+    #[serde(default)]
+    pub failure_domains: Vec<RawFailureDomain>,
     pub active_active: Option<RawActiveActive>,
     #[serde(default)]
     pub targets: Vec<RawTarget>,
@@ -346,6 +348,22 @@ pub enum FailureKindName {
     RegionOutage,
     LinkDown,
     LinkDegraded,
+    Partition,
+    DomainOutage,
+    GrayFailure,
+    ReplicationStall,
+}
+
+/// Something several sites and links depend on (a power feed, a network
+/// provider): a `domain-outage` takes them all down at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailureDomain {
+    pub id: String,
+    #[serde(default)]
+    pub datacenters: Vec<String>,
+    #[serde(default)]
+    pub links: Vec<Vec<String>>,
 }
 
 /// One `[[failures]]` entry. A flat struct (not a tagged enum) so that a bad
@@ -364,6 +382,14 @@ pub struct RawFailure {
     pub every: Option<DistSpec<Duration>>,
     pub latency_multiplier: Option<f64>,
     pub extra_loss: Option<f64>,
+    /// `partition`: two or more groups of datacenters cut off from each other.
+    pub sides: Option<Vec<Vec<String>>>,
+    /// `domain-outage`: the failure domain that fails.
+    pub domain: Option<String>,
+    /// `gray-failure`: probability that a health check of the site fails.
+    pub check_failure: Option<f64>,
+    /// `gray-failure`: probability that a write at the site fails.
+    pub write_failure: Option<f64>,
 }
 
 /// A random quantity: either a plain value ("30s") or a table naming a

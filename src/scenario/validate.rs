@@ -921,6 +921,58 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             .unwrap_or(Duration(DEFAULT_STALE_CLIENT_DELAY_S)),
     );
 
+    // Failure domains.
+    let mut failure_domains: Vec<model::FailureDomain> = Vec::new();
+    for (i, d) in raw.failure_domains.iter().enumerate() {
+        let p = root.key("failure_domains").index(i);
+        if d.id.trim().is_empty() {
+            c.fail(p.key("id"), "must not be empty");
+        }
+        if failure_domains.iter().any(|x| x.name == d.id) {
+            c.fail(
+                p.key("id"),
+                format!("\"{}\" is already a failure domain", d.id),
+            );
+        }
+        if d.datacenters.is_empty() && d.links.is_empty() {
+            c.fail(
+                p.clone(),
+                "a failure domain needs `datacenters`, `links`, or both",
+            );
+        }
+        let sites: Vec<SiteId> = d
+            .datacenters
+            .iter()
+            .enumerate()
+            .filter_map(|(j, name)| c.site(p.key("datacenters").index(j), name, &datacenters))
+            .collect();
+        let mut links = Vec::new();
+        for (j, pair) in d.links.iter().enumerate() {
+            let lp = p.key("links").index(j);
+            if pair.len() != 2 {
+                c.fail(
+                    lp,
+                    format!("must name exactly two datacenters, got {}", pair.len()),
+                );
+                continue;
+            }
+            let a = c.site(lp.index(0), &pair[0], &datacenters);
+            let b = c.site(lp.index(1), &pair[1], &datacenters);
+            if let (Some(a), Some(b)) = (a, b) {
+                if a == b {
+                    c.fail(lp, "a link joins two different datacenters");
+                } else {
+                    links.push(link_between[a][b]);
+                }
+            }
+        }
+        failure_domains.push(model::FailureDomain {
+            name: d.id.clone(),
+            sites,
+            links,
+        });
+    }
+
     // Failures.
     let mut failures = Vec::new();
     for (i, fl) in raw.failures.iter().enumerate() {
@@ -947,6 +999,10 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 FailureKindName::RegionOutage => "region-outage",
                 FailureKindName::LinkDown => "link-down",
                 FailureKindName::LinkDegraded => "link-degraded",
+                FailureKindName::Partition => "partition",
+                FailureKindName::DomainOutage => "domain-outage",
+                FailureKindName::GrayFailure => "gray-failure",
+                FailureKindName::ReplicationStall => "replication-stall",
             };
             if wanted && !present {
                 c.fail(p.clone(), format!("kind = \"{kind}\" needs `{field}`"));
@@ -958,14 +1014,45 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             }
         };
         let is = |k: FailureKindName| fl.kind == k;
+        let site_target = is(FailureKindName::DatacenterOutage)
+            || is(FailureKindName::GrayFailure)
+            || is(FailureKindName::ReplicationStall);
+        needs(&mut c, "target", fl.target.is_some(), site_target);
+        let link_kind = is(FailureKindName::LinkDown) || is(FailureKindName::LinkDegraded);
+        needs(&mut c, "link", fl.link.is_some(), link_kind);
         needs(
             &mut c,
-            "target",
-            fl.target.is_some(),
-            is(FailureKindName::DatacenterOutage),
+            "sides",
+            fl.sides.is_some(),
+            is(FailureKindName::Partition),
         );
-        let site_kind = is(FailureKindName::DatacenterOutage) || is(FailureKindName::RegionOutage);
-        needs(&mut c, "link", fl.link.is_some(), !site_kind);
+        needs(
+            &mut c,
+            "domain",
+            fl.domain.is_some(),
+            is(FailureKindName::DomainOutage),
+        );
+        let gray = is(FailureKindName::GrayFailure);
+        if gray && fl.check_failure.is_none() && fl.write_failure.is_none() {
+            c.fail(
+                p.clone(),
+                "kind = \"gray-failure\" needs check_failure and/or write_failure",
+            );
+        }
+        for (field, present) in [
+            ("check_failure", fl.check_failure.is_some()),
+            ("write_failure", fl.write_failure.is_some()),
+        ] {
+            if !gray && present {
+                needs(&mut c, field, true, false);
+            }
+        }
+        if (gray || is(FailureKindName::ReplicationStall)) && aa {
+            c.fail(
+                p.key("kind"),
+                "gray-failure and replication-stall apply to active-passive only so far",
+            );
+        }
         needs(
             &mut c,
             "region",
@@ -1011,6 +1098,90 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                 .as_ref()
                 .and_then(|l| link_of(&mut c, l))
                 .map(|link| FailureKind::LinkDown { link }),
+            FailureKindName::Partition => {
+                let sides = fl.sides.as_deref().unwrap_or_default();
+                let mut groups: Vec<Vec<SiteId>> = Vec::new();
+                for (j, side) in sides.iter().enumerate() {
+                    let sp = p.key("sides").index(j);
+                    if side.is_empty() {
+                        c.fail(sp.clone(), "a side needs at least one datacenter");
+                    }
+                    let mut group = Vec::new();
+                    for (k, name) in side.iter().enumerate() {
+                        if let Some(s) = c.site(sp.index(k), name, &datacenters) {
+                            if groups.iter().chain([&group]).any(|g| g.contains(&s)) {
+                                c.fail(
+                                    sp.index(k),
+                                    format!("\"{name}\" is on more than one side"),
+                                );
+                            }
+                            group.push(s);
+                        }
+                    }
+                    groups.push(group);
+                }
+                if fl.sides.is_some() && sides.len() < 2 {
+                    c.fail(
+                        p.key("sides"),
+                        "a partition needs at least two sides, e.g. sides = [[\"dc-a\"], [\"dc-b\", \"dc-c\"]]",
+                    );
+                }
+                // Every link between two different sides goes down.
+                let mut links = Vec::new();
+                for (gi, g) in groups.iter().enumerate() {
+                    for h in &groups[gi + 1..] {
+                        for &a in g {
+                            for &b in h {
+                                links.push(link_between[a][b]);
+                            }
+                        }
+                    }
+                }
+                links.sort_unstable();
+                links.dedup();
+                (sides.len() >= 2).then_some(FailureKind::Outage {
+                    sites: Vec::new(),
+                    links,
+                })
+            }
+            FailureKindName::DomainOutage => fl.domain.as_ref().and_then(|d| {
+                let found = failure_domains.iter().find(|x| x.name == *d);
+                if found.is_none() {
+                    let known: Vec<&str> =
+                        failure_domains.iter().map(|x| x.name.as_str()).collect();
+                    c.fail(
+                        p.key("domain"),
+                        if known.is_empty() {
+                            format!("unknown failure domain \"{d}\"; define it in a [[failure_domains]] table")
+                        } else {
+                            format!("unknown failure domain \"{d}\"; known: {}", known.join(", "))
+                        },
+                    );
+                }
+                found.map(|x| FailureKind::Outage {
+                    sites: x.sites.clone(),
+                    links: x.links.clone(),
+                })
+            }),
+            FailureKindName::GrayFailure => {
+                let check_failure =
+                    c.probability(p.key("check_failure"), fl.check_failure.unwrap_or(0.0), false);
+                let write_failure =
+                    c.probability(p.key("write_failure"), fl.write_failure.unwrap_or(0.0), false);
+                fl.target
+                    .as_ref()
+                    .and_then(|t| c.site(p.key("target"), t, &datacenters))
+                    .map(|site| FailureKind::GrayFailure {
+                        site,
+                        check_failure,
+                        write_failure,
+                    })
+            }
+            FailureKindName::ReplicationStall => fl
+                .target
+                .as_ref()
+                .and_then(|t| c.site(p.key("target"), t, &datacenters))
+                .map(|site| FailureKind::ReplicationStall { site }),
             FailureKindName::LinkDegraded => {
                 let m = fl.latency_multiplier.unwrap_or(1.0);
                 if !(m >= 1.0 && m.is_finite()) {
@@ -1366,6 +1537,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             },
         },
         failures,
+        failure_domains,
         targets,
         cost,
         sweep,

@@ -81,6 +81,22 @@ pub enum Event {
         link: u16,
         failure: u16,
     },
+    /// A gray failure of `site` (the `failure`-th entry) begins.
+    GrayStarted {
+        site: u16,
+        failure: u16,
+    },
+    GrayEnded {
+        site: u16,
+        failure: u16,
+    },
+    /// The standby `site` stops applying what it receives.
+    StallStarted {
+        site: u16,
+    },
+    StallEnded {
+        site: u16,
+    },
     /// Active-active: the global load balancer checks every active site.
     GlbCheckDue,
     /// Active-active: a load-balancer probe reaches `site`.

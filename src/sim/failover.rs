@@ -175,8 +175,12 @@ impl World<'_> {
         if self.failover.false_alarm {
             self.metrics.false_failovers += 1;
         }
-        // The new primary's log is its own history; writes beyond it are gone.
+        // The new primary's log is its own history; writes beyond it are gone,
+        // and so is anything a stalled standby held.
         self.log.truncate(has);
+        for s in &mut self.sites {
+            s.held_to = 0;
+        }
         let old = self.primary;
         self.primary = target;
         if !self.sites[old].fenced && self.sites[old].is_up() {

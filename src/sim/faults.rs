@@ -22,7 +22,7 @@ impl World<'_> {
                     .collect(),
                 _ => Vec::new(),
             };
-            let (begin, finish): (Vec<Event>, Vec<Event>) = match f.kind {
+            let (begin, finish): (Vec<Event>, Vec<Event>) = match &f.kind {
                 FailureKind::DatacenterOutage { .. } | FailureKind::RegionOutage { .. } => (
                     sites
                         .iter()
@@ -33,11 +33,41 @@ impl World<'_> {
                         .map(|&s| Event::SiteRepaired { site: s as u16 })
                         .collect(),
                 ),
-                FailureKind::LinkDown { link } => (
+                &FailureKind::LinkDown { link } => (
                     vec![Event::LinkFailed { link: link as u16 }],
                     vec![Event::LinkRepaired { link: link as u16 }],
                 ),
-                FailureKind::LinkDegraded { link, .. } => (
+                FailureKind::Outage { sites, links } => (
+                    sites
+                        .iter()
+                        .map(|&s| Event::SiteFailed { site: s as u16 })
+                        .chain(links.iter().map(|&l| Event::LinkFailed { link: l as u16 }))
+                        .collect(),
+                    sites
+                        .iter()
+                        .map(|&s| Event::SiteRepaired { site: s as u16 })
+                        .chain(
+                            links
+                                .iter()
+                                .map(|&l| Event::LinkRepaired { link: l as u16 }),
+                        )
+                        .collect(),
+                ),
+                &FailureKind::GrayFailure { site, .. } => (
+                    vec![Event::GrayStarted {
+                        site: site as u16,
+                        failure: i as u16,
+                    }],
+                    vec![Event::GrayEnded {
+                        site: site as u16,
+                        failure: i as u16,
+                    }],
+                ),
+                &FailureKind::ReplicationStall { site } => (
+                    vec![Event::StallStarted { site: site as u16 }],
+                    vec![Event::StallEnded { site: site as u16 }],
+                ),
+                &FailureKind::LinkDegraded { link, .. } => (
                     vec![Event::LinkDegraded {
                         link: link as u16,
                         failure: i as u16,
@@ -90,6 +120,8 @@ impl World<'_> {
     pub(super) fn on_site_failed(&mut self, site: SiteId) {
         let was_up = self.sites[site].is_up();
         self.sites[site].outages += 1;
+        // What it received but had not applied dies with it.
+        self.sites[site].held_to = 0;
         if !was_up {
             return;
         }
@@ -217,7 +249,7 @@ impl World<'_> {
             latency_multiplier,
             extra_loss,
             ..
-        } = self.scenario.failures[failure as usize].kind
+        } = self.scenario.failures[failure as usize].kind.clone()
         {
             let spec = &self.scenario.links[link];
             self.network
@@ -228,5 +260,42 @@ impl World<'_> {
     pub(super) fn on_link_restored(&mut self, link: LinkId, failure: u16) {
         let spec = &self.scenario.links[link];
         self.network.restore(spec, link, failure);
+    }
+
+    /// A gray failure starts or ends: the site's combined probabilities of
+    /// failing a check and a write are recomputed from the active ones.
+    pub(super) fn on_gray_changed(&mut self, site: SiteId, failure: u16, started: bool) {
+        if started {
+            self.grays.push((failure, site));
+        } else if let Some(k) = self.grays.iter().position(|g| *g == (failure, site)) {
+            self.grays.remove(k);
+        }
+        let (mut ok_check, mut ok_write) = (1.0, 1.0);
+        for &(f, s) in &self.grays {
+            if s == site
+                && let FailureKind::GrayFailure {
+                    check_failure,
+                    write_failure,
+                    ..
+                } = self.scenario.failures[f as usize].kind
+            {
+                ok_check *= 1.0 - check_failure;
+                ok_write *= 1.0 - write_failure;
+            }
+        }
+        self.sites[site].gray_check = 1.0 - ok_check;
+        self.sites[site].gray_write = 1.0 - ok_write;
+    }
+
+    pub(super) fn on_stall_ended(&mut self, site: SiteId) {
+        let s = &mut self.sites[site];
+        s.stalled = s.stalled.saturating_sub(1);
+        if s.stalled == 0 && s.held_to > s.applied && s.is_up() {
+            let to = s.held_to;
+            s.held_to = 0;
+            if let Some(i) = self.streams.iter().position(|x| x.dest == site) {
+                self.apply_delivered(i as StreamId, to);
+            }
+        }
     }
 }

@@ -128,7 +128,10 @@ impl World<'_> {
     /// The failure rate of a check on a clean path to a serving primary;
     /// `None` if checks must be simulated one by one now.
     fn clean_path_q(&self) -> Option<f64> {
-        if self.failover.phase != Phase::Watching || !self.primary_serving() {
+        if self.failover.phase != Phase::Watching
+            || !self.primary_serving()
+            || self.sites[self.primary].gray_check > 0.0
+        {
             return None;
         }
         let monitor = self.active_monitor()?;
@@ -285,6 +288,12 @@ impl World<'_> {
             self.schedule(deadline, Event::CheckCompleted { ok: false });
             return;
         };
+        let gray = self.sites[self.primary].gray_check;
+        if gray > 0.0 && self.rng.probes.random::<f64>() < gray {
+            // A gray primary leaves this check unanswered.
+            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            return;
+        }
         let link = self.scenario.link_between[monitor][self.primary];
         let spec = &self.scenario.links[link];
         match self

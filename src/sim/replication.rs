@@ -493,6 +493,20 @@ impl World<'_> {
         if to > s.valid_to || !self.sites[dest].is_up() {
             return;
         }
+        if self.sites[dest].stalled > 0 {
+            // Received, not applied (nor confirmed) until the stall ends.
+            let held = &mut self.sites[dest].held_to;
+            *held = (*held).max(to);
+            return;
+        }
+        self.apply_delivered(i, to);
+    }
+
+    /// The standby of stream `i` applies writes up to `to`, confirms them,
+    /// and may complete a drain.
+    pub(super) fn apply_delivered(&mut self, i: StreamId, to: u64) {
+        let dest = self.streams[i as usize].dest;
+        let to = to.min(self.log.committed);
         let from = self.sites[dest].applied + 1;
         if from < self.log.base() {
             let (now, metrics) = (self.now, &mut self.metrics);

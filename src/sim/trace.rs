@@ -283,6 +283,10 @@ impl World<'_> {
             | Event::LinkRestored { .. }
             | Event::TryQuiet
             | Event::WritesResume
+            | Event::GrayStarted { .. }
+            | Event::GrayEnded { .. }
+            | Event::StallStarted { .. }
+            | Event::StallEnded { .. }
             | Event::HorizonReached => (None, false),
         };
         let delivery = match event {

@@ -158,6 +158,11 @@ impl World<'_> {
             self.metrics.writes_failed += 1;
             return;
         }
+        let gray = self.sites[site].gray_write;
+        if gray > 0.0 && self.rng.workload.random::<f64>() < gray {
+            self.metrics.writes_failed += 1;
+            return;
+        }
         self.metrics.writes += 1;
         let size = self
             .scenario

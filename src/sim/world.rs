@@ -29,6 +29,14 @@ pub struct SiteState {
     pub applied: u64,
     /// Commit time at the primary of write `applied`.
     pub applied_commit: SimTime,
+    /// Gray failure: probability that a health check of it fails, and that a
+    /// write at it fails (active gray failures combined as independent).
+    pub gray_check: f64,
+    pub gray_write: f64,
+    /// Overlapping replication stalls: it applies nothing while any is active.
+    pub stalled: u32,
+    /// Received while stalled, applied when the stall ends.
+    pub held_to: u64,
 }
 
 impl SiteState {
@@ -98,6 +106,8 @@ pub struct World<'s> {
     pub quiet: bool,
     /// When the periodic shipper ticks next (older ticks are void).
     pub next_ship_tick: SimTime,
+    /// Active gray failures as (failure index, site).
+    pub grays: Vec<(u16, SiteId)>,
     /// `Some` for active-active scenarios: routing, peers, keys, admission.
     pub multi: Option<Box<Multi>>,
 }
@@ -170,6 +180,7 @@ impl<'s> World<'s> {
             trace: None,
             horizon: scenario.horizon_mode.map(|m| Box::new(Horizon::new(m))),
             quiet: false,
+            grays: Vec::new(),
             next_ship_tick: SimTime::ZERO,
             multi: scenario
                 .active_active
@@ -323,6 +334,22 @@ impl<'s> World<'s> {
             }
             Event::LinkRestored { link, failure } => {
                 self.on_link_restored(link as usize, failure);
+                self.disturbed();
+            }
+            Event::GrayStarted { site, failure } => {
+                self.on_gray_changed(site as SiteId, failure, true);
+                self.disturbed();
+            }
+            Event::GrayEnded { site, failure } => {
+                self.on_gray_changed(site as SiteId, failure, false);
+                self.disturbed();
+            }
+            Event::StallStarted { site } => {
+                self.sites[site as SiteId].stalled += 1;
+                self.disturbed();
+            }
+            Event::StallEnded { site } => {
+                self.on_stall_ended(site as SiteId);
                 self.disturbed();
             }
             Event::GlbCheckDue => self.on_glb_check_due(),

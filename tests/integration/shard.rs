@@ -306,7 +306,12 @@ fn bad_shard_sets_are_refused_with_the_reason_and_nothing_is_written() {
     let damaged = |name: &str, edit: &dyn Fn(&Path)| -> String {
         let copy = d.join(name);
         std::fs::create_dir_all(&copy).unwrap();
-        for f in ["manifest.json", "rows.csv", "incidents.csv", "scenario-0.toml"] {
+        for f in [
+            "manifest.json",
+            "rows.csv",
+            "incidents.csv",
+            "scenario-0.toml",
+        ] {
             std::fs::copy(Path::new(&good[1]).join(f), copy.join(f)).unwrap();
         }
         edit(&copy);

@@ -1,0 +1,147 @@
+//! The failure library: partitions, failure domains, gray failures and
+//! replication stalls, each shown by what it does to a run.
+
+use super::common::{Knobs, mean, run};
+
+/// dc-a primary, dc-b standby, the monitor in dc-c (see `common`).
+fn base() -> Knobs {
+    Knobs {
+        horizon: "20m",
+        rate: "50/s",
+        ..Knobs::default()
+    }
+}
+
+#[test]
+fn a_partition_isolating_the_primary_fails_over_a_healthy_primary() {
+    let k = Knobs {
+        failures: r#"
+[[failures]]
+kind = "partition"
+sides = [["dc-a"], ["dc-b", "dc-c"]]
+at = "5m"
+duration = "10m"
+"#,
+        ..base()
+    };
+    for r in run(&k, 20, 1) {
+        // Cut off from the monitor and the standby, the primary looks dead:
+        // it is fenced (stonith) and the standby promoted without what the
+        // primary committed after the cut.
+        assert_eq!((r.failovers, r.false_failovers), (1, 1), "{r:?}");
+        // Detection takes 2 to 3 check intervals (10 s) plus the timeout:
+        // the writes of that window are lost.
+        assert!((19.0..32.0).contains(&r.rpo_s_max), "{}", r.rpo_s_max);
+        assert!(r.lost_writes > 50 * 15, "{}", r.lost_writes);
+        assert_eq!(r.incident, 0);
+    }
+}
+
+#[test]
+fn a_failure_domain_takes_its_sites_down_together() {
+    let domain = r#"
+[[failure_domains]]
+id = "shared-power"
+datacenters = ["dc-a", "dc-b"]
+
+[[failures]]
+kind = "domain-outage"
+domain = "shared-power"
+at = "5m"
+"#;
+    // The only standby shares the primary's power: nothing to fail over to.
+    let alone = Knobs {
+        failures: domain,
+        ..base()
+    };
+    for r in run(&alone, 10, 2) {
+        assert_eq!((r.failovers, r.recovered), (0, 0), "{r:?}");
+    }
+    // A standby outside the domain takes over.
+    let spread = Knobs {
+        failures: domain,
+        standbys: &["dc-b", "dc-c"],
+        ..base()
+    };
+    for r in run(&spread, 10, 2) {
+        assert_eq!((r.failovers, r.recovered), (1, 1), "{r:?}");
+    }
+}
+
+#[test]
+fn a_gray_primary_flaps_its_health_checks_into_false_failovers() {
+    let k = Knobs {
+        failures: r#"
+[[failures]]
+kind = "gray-failure"
+target = "dc-a"
+check_failure = 0.5
+at = "2m"
+duration = "15m"
+"#,
+        ..base()
+    };
+    let rows = run(&k, 40, 3);
+    // 90 checks at 1/2 each: three in a row fail almost surely.
+    let false_failovers = rows.iter().filter(|r| r.false_failovers == 1).count();
+    assert!(false_failovers >= 36, "{false_failovers} of 40");
+    // The failure is gray: nothing crashed, so there is no incident.
+    assert!(rows.iter().all(|r| r.incident == 0));
+}
+
+#[test]
+fn a_gray_primary_failing_writes_costs_availability_without_a_failover() {
+    let k = Knobs {
+        failures: r#"
+[[failures]]
+kind = "gray-failure"
+target = "dc-a"
+write_failure = 0.3
+at = "5m"
+duration = "10m"
+"#,
+        ..base()
+    };
+    let rows = run(&k, 40, 4);
+    assert!(rows.iter().all(|r| r.failovers == 0));
+    let (a, se, _) = mean(rows.iter().map(|r| r.availability));
+    // 30% of the writes of 10 minutes out of 20 fail: availability 0.85.
+    assert!((a - 0.85).abs() < 4.0 * se + 1e-3, "{a} +- {se}");
+}
+
+#[test]
+fn a_stalled_standby_loses_what_it_did_not_apply() {
+    let stall = r#"
+[[failures]]
+kind = "replication-stall"
+target = "dc-b"
+at = "2m"
+duration = "4m"
+"#;
+    // Without a failover the stall only shows as lag: about 4 minutes.
+    let lag = Knobs {
+        failures: stall,
+        ..base()
+    };
+    for r in run(&lag, 5, 5) {
+        let max = r.replication_lag_max_s.unwrap();
+        assert!((235.0..245.0).contains(&max), "{max}");
+        assert_eq!(r.lost_writes, 0);
+    }
+    // The primary fails during the stall: the standby is promoted with what
+    // it had applied 3 minutes earlier.
+    let crash = Knobs {
+        failures: Box::leak(
+            format!(
+                "{stall}\n[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"5m\"\n"
+            )
+            .into_boxed_str(),
+        ),
+        ..base()
+    };
+    for r in run(&crash, 5, 5) {
+        assert_eq!(r.failovers, 1);
+        assert!(r.rpo_s > 179.0 && r.rpo_s < 181.0, "rpo {}", r.rpo_s);
+        assert!(r.lost_writes > 50 * 170, "{}", r.lost_writes);
+    }
+}
