@@ -252,6 +252,10 @@ pub struct Failover {
     /// A fenced old primary, once repaired, rejoins as a standby of the
     /// current primary (rolling back writes the new primary never had).
     pub rejoin: bool,
+    /// `Some(delay)`: once the original primary has rejoined and resynced,
+    /// wait `delay`, then switch the primary role back to it (a planned
+    /// switchover: stop writes, drain, promote, update DNS).
+    pub failback: Option<SimDuration>,
     pub fencing: Fencing,
     pub dns: Dns,
 }

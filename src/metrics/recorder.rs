@@ -87,6 +87,11 @@ pub struct Recorder {
     pub region_failovers: u32,
     pub split_brain: SimDuration,
     pub divergent_writes: u64,
+    /// Rejoined standbys' catch-up times, in order.
+    pub resyncs: Vec<SimDuration>,
+    pub failbacks: u32,
+    /// Duration of each failback, from its start until every client is back.
+    pub failback_times: Vec<SimDuration>,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -133,6 +138,9 @@ impl Recorder {
             region_failovers: 0,
             split_brain: SimDuration::ZERO,
             divergent_writes: 0,
+            resyncs: Vec::new(),
+            failbacks: 0,
+            failback_times: Vec::new(),
         }
     }
 
@@ -306,6 +314,9 @@ impl Recorder {
             split_brain_s: secs(self.split_brain),
             divergent_writes: self.divergent_writes,
             incidents: self.incidents.len() as u32,
+            resync_s: self.resyncs.first().map(|&d| secs(d)),
+            failbacks: self.failbacks,
+            failback_s: self.failback_times.first().map(|&d| secs(d)),
             rpo_s_max: secs(self.rpo_max),
             downtime_min_per_year: (1.0 - availability) * SECONDS_PER_YEAR / 60.0,
             lost_writes_per_year: if years > 0.0 {

@@ -50,6 +50,14 @@ pub struct RunRow {
     /// Outages of the serving primary in the run (`rto_s` and `detection_s`
     /// describe the first; incidents.csv lists them all).
     pub incidents: u32,
+    /// Catch-up time of the first standby that rejoined (a repaired old
+    /// primary): from its rejoin until it has what the primary had then.
+    pub resync_s: Option<f64>,
+    /// Planned switchovers back to the original primary (`failover.failback`).
+    pub failbacks: u32,
+    /// The first failback's duration: from its start until every client is
+    /// back on the original primary (writes fail meanwhile).
+    pub failback_s: Option<f64>,
     /// Widest window of lost acknowledged writes over all the run's failovers.
     pub rpo_s_max: f64,
     /// (1 - availability) as minutes in a year: request-weighted downtime.
@@ -81,7 +89,7 @@ pub struct IncidentSample {
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 32] = [
+pub const METRIC_NAMES: [&str; 35] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -110,6 +118,9 @@ pub const METRIC_NAMES: [&str; 32] = [
     "split_brain_s",
     "divergent_writes",
     "incidents",
+    "resync_s",
+    "failbacks",
+    "failback_s",
     "rpo_s_max",
     "downtime_min_per_year",
     "lost_writes_per_year",
@@ -118,7 +129,7 @@ pub const METRIC_NAMES: [&str; 32] = [
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 32] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 35] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -148,6 +159,9 @@ impl RunRow {
             ("split_brain_s", Some(self.split_brain_s)),
             ("divergent_writes", Some(self.divergent_writes as f64)),
             ("incidents", Some(self.incidents as f64)),
+            ("resync_s", self.resync_s),
+            ("failbacks", Some(self.failbacks as f64)),
+            ("failback_s", self.failback_s),
             ("rpo_s_max", Some(self.rpo_s_max)),
             ("downtime_min_per_year", Some(self.downtime_min_per_year)),
             ("lost_writes_per_year", Some(self.lost_writes_per_year)),

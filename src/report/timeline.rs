@@ -48,6 +48,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::DrainTimedOut { .. } => "drain_timed_out",
         Event::PromotionDone { .. } => "promotion_done",
         Event::DnsUpdated { .. } => "dns_updated",
+        Event::FailbackStarted { .. } => "failback_started",
         Event::AllClientsMoved { .. } => "all_clients_moved",
         Event::SiteFailed { .. } => "site_failed",
         Event::SiteRepaired { .. } => "site_repaired",
@@ -110,6 +111,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::DrainTimedOut { failover }
                 | Event::PromotionDone { failover }
                 | Event::DnsUpdated { failover }
+                | Event::FailbackStarted { failover }
                 | Event::AllClientsMoved { failover } => {
                     let _ = write!(d, "failover={failover}");
                 }

@@ -302,6 +302,10 @@ pub struct RawFailover {
     pub promotion: Option<DistSpec<Duration>>,
     /// A repaired old primary rejoins as a standby (default true).
     pub rejoin: Option<bool>,
+    /// Return the primary role to the original primary once it has resynced.
+    pub failback: Option<bool>,
+    /// Wait between the end of its resync and the failback.
+    pub failback_delay: Option<Duration>,
     /// How the old primary is stopped at failover.
     pub fencing: Option<FencingName>,
     /// The third site of a quorum witness.

@@ -195,6 +195,8 @@ pub const DEFAULT_RUNS: u32 = 100;
 const MAX_DATACENTERS: usize = 256;
 const MAX_RUNS: u32 = 10_000_000;
 const MAX_FAILURES: usize = 10_000;
+/// Default wait after the original primary's resync before failing back.
+const DEFAULT_FAILBACK_DELAY_S: f64 = 300.0;
 const MAX_CLIENTS: u64 = 1_000_000;
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -885,6 +887,35 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             "must be at least 1 consecutive failed check",
         );
     }
+    let fp = root.key("failover");
+    let failback = match (f.failback.unwrap_or(false), f.failback_delay) {
+        (false, Some(_)) => {
+            c.fail(
+                fp.key("failback_delay"),
+                "applies only with failback = true",
+            );
+            None
+        }
+        (false, None) => None,
+        (true, delay) => {
+            if f.rejoin == Some(false) {
+                c.fail(
+                    fp.key("failback"),
+                    "failback needs the old primary to rejoin first; remove rejoin = false",
+                );
+            }
+            if aa {
+                c.fail(
+                    fp.key("failback"),
+                    "failback applies to architecture = \"active-passive\" only so far",
+                );
+            }
+            Some(c.non_negative(
+                fp.key("failback_delay"),
+                delay.unwrap_or(Duration(DEFAULT_FAILBACK_DELAY_S)),
+            ))
+        }
+    };
     let drain_timeout = match (f.drain.wait.unwrap_or(true), f.drain.timeout) {
         (false, Some(_)) => {
             c.fail(
@@ -1528,6 +1559,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             drain_timeout,
             promotion,
             rejoin: f.rejoin.unwrap_or(true),
+            failback,
             fencing,
             dns: Dns {
                 ttl,

@@ -53,6 +53,10 @@ pub enum Event {
     PromotionDone {
         failover: u32,
     },
+    /// The planned switchover back to the original primary begins.
+    FailbackStarted {
+        failover: u32,
+    },
     /// The DNS record now names the new primary.
     DnsUpdated {
         failover: u32,

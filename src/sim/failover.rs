@@ -12,6 +12,8 @@ use super::world::{Phase, World};
 impl World<'_> {
     pub(super) fn on_primary_declared_down(&mut self) {
         self.disturbed();
+        // A failover supersedes a failback that has not started.
+        self.failover.failback_pending = false;
         let now = self.now;
         self.failover.consecutive_failures = 0;
         self.failover.id += 1;
@@ -86,7 +88,13 @@ impl World<'_> {
             }
         }
         self.failover.primary_stopped.get_or_insert(self.now);
-        let Some(timeout) = self.scenario.failover.drain_timeout else {
+        self.drain_then_promote(target, self.scenario.failover.drain_timeout);
+    }
+
+    /// Waits (at most `timeout`) for replication on its way to `target` to
+    /// land, then promotes it; without a timeout, promotes at once.
+    fn drain_then_promote(&mut self, target: SiteId, timeout: Option<SimDuration>) {
+        let Some(timeout) = timeout else {
             return self.promote(target);
         };
         let in_flight = self.streams.iter().any(|s| {
@@ -171,9 +179,14 @@ impl World<'_> {
         let stopped = self.failover.primary_stopped.unwrap_or(self.now);
         let window = stopped - self.sites[target].applied_commit;
         self.metrics.record_loss(lost, window);
-        self.metrics.failovers += 1;
-        if self.failover.false_alarm {
-            self.metrics.false_failovers += 1;
+        if self.failover.planned {
+            self.metrics.failbacks += 1;
+            self.failover.planned = false;
+        } else {
+            self.metrics.failovers += 1;
+            if self.failover.false_alarm {
+                self.metrics.false_failovers += 1;
+            }
         }
         // The new primary's log is its own history; writes beyond it are gone,
         // and so is anything a stalled standby held.
@@ -240,6 +253,87 @@ impl World<'_> {
 
     pub(super) fn on_all_clients_moved(&mut self, _id: u32) {
         self.check_recovered();
+        if let Some(since) = self.failover.failback_since
+            && self.primary_serving()
+            && self.primary == self.scenario.topology.primary
+        {
+            let (now, primary) = (self.now, self.primary);
+            if self
+                .clients
+                .states
+                .iter()
+                .all(|c| c.site_at(now) == primary)
+            {
+                self.failover.failback_since = None;
+                self.metrics.failback_times.push(now - since);
+            }
+        }
+    }
+
+    /// A rejoined standby reached the position the primary had when it
+    /// rejoined: its resync is over. The original primary may now fail back.
+    pub(super) fn check_resynced(&mut self, site: SiteId) {
+        let Some(k) = self
+            .failover
+            .resyncs
+            .iter()
+            .position(|r| r.0 == site && self.sites[site].applied >= r.2)
+        else {
+            return;
+        };
+        let (_, since, _) = self.failover.resyncs.remove(k);
+        self.metrics.resyncs.push(self.now - since);
+        if let Some(delay) = self.scenario.failover.failback
+            && site == self.scenario.topology.primary
+            && site != self.primary
+            && !self.failover.failback_pending
+        {
+            self.failover.failback_pending = true;
+            self.schedule_in(
+                delay,
+                Event::FailbackStarted {
+                    failover: self.failover.id,
+                },
+            );
+        }
+    }
+
+    /// The planned switchover back to the original primary: stop writes at
+    /// the current primary (it flushes what it has not shipped), wait for the
+    /// original to have everything, promote it, update DNS. The old primary
+    /// then rejoins as a standby.
+    pub(super) fn on_failback_started(&mut self, id: u32) {
+        let original = self.scenario.topology.primary;
+        let ready = id == self.failover.id
+            && self.failover.failback_pending
+            && self.failover.phase == Phase::Watching
+            && self.primary_serving()
+            && self.sites[original].is_up()
+            && !self.sites[original].fenced
+            && self
+                .streams
+                .iter()
+                .any(|s| s.dest == original && s.connected);
+        self.failover.failback_pending = false;
+        if !ready {
+            return;
+        }
+        self.disturbed();
+        self.failover.id += 1;
+        self.failover.planned = true;
+        self.failover.false_alarm = false;
+        self.failover.failback_since = Some(self.now);
+        let old = self.primary;
+        self.ship_backlog();
+        self.sites[old].fenced = true;
+        self.failover.primary_stopped = Some(self.now);
+        // A planned switchover waits for the original to have everything.
+        let wait = self
+            .scenario
+            .failover
+            .drain_timeout
+            .unwrap_or(SimDuration::from_secs(300));
+        self.drain_then_promote(original, Some(wait));
     }
 
     /// Closes the open incident if the primary serves and every client reaches

@@ -202,6 +202,9 @@ impl World<'_> {
     /// rolled back).
     pub(super) fn rejoin_as_standby(&mut self, site: SiteId) {
         self.sites[site].fenced = false;
+        let target = self.log.committed;
+        self.failover.resyncs.retain(|r| r.0 != site);
+        self.failover.resyncs.push((site, self.now, target));
         let mut stream = self.streams_from(self.primary, &[site]);
         self.streams.append(&mut stream);
         let i = (self.streams.len() - 1) as StreamId;

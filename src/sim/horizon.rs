@@ -148,6 +148,8 @@ impl World<'_> {
         if f.phase != Phase::Watching
             || f.rogue.is_some()
             || f.split_since.is_some()
+            || f.failback_pending
+            || f.failback_since.is_some()
             || !self.primary_serving()
             || self.sites[self.primary].gray_write > 0.0
             || self

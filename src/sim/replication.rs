@@ -49,6 +49,8 @@ impl Span {
 /// Writes committed at the primary, numbered from 1. Older writes of
 /// aggregate periods are spans (all below `base`); records from `base` on.
 pub struct Log {
+    /// Mean write size, for writes no longer in the log.
+    pub mean_size: f64,
     spans: VecDeque<Span>,
     base: u64,
     records: VecDeque<WriteRecord>,
@@ -61,6 +63,7 @@ pub struct Log {
 impl Log {
     pub fn new() -> Log {
         Log {
+            mean_size: 0.0,
             spans: VecDeque::new(),
             base: 1,
             records: VecDeque::with_capacity(4096),
@@ -156,8 +159,10 @@ impl Log {
         self.spans.front().map_or(self.base, |s| s.first)
     }
 
+    /// Bytes of writes `from..=to`; writes no longer in the log (a resync
+    /// from the primary's data) count at the mean write size.
     pub fn bytes(&self, from: u64, to: u64) -> f64 {
-        let mut total = 0.0;
+        let mut total = self.first().min(to + 1).saturating_sub(from) as f64 * self.mean_size;
         for s in &self.spans {
             let (a, b) = (from.max(s.first), to.min(s.last));
             if a <= b {
@@ -434,18 +439,9 @@ impl World<'_> {
             return;
         }
         let dest = s.dest;
-        if self.sites[dest].applied + 1 < self.log.first() {
-            // The log no longer reaches back to this standby (a rejoining old
-            // primary): it is reseeded from a snapshot taken at the log's start.
-            // The snapshot's transfer time is not modelled.
-            let first = self.log.first();
-            self.sites[dest].applied = first - 1;
-            self.sites[dest].applied_commit = if first <= self.log.committed {
-                self.log.commit_of(first)
-            } else {
-                self.sites[self.primary].applied_commit
-            };
-        }
+        // If the log no longer reaches back to this standby (a rejoining old
+        // primary), the writes it lacks are resynced from the primary's data
+        // in the same transfer, at the mean write size (`Log::bytes`).
         let applied = self.sites[dest].applied.min(self.log.committed);
         let s = &mut self.streams[i as usize];
         s.connected = true;
@@ -521,6 +517,9 @@ impl World<'_> {
         if to >= from {
             self.sites[dest].applied = to;
             self.sites[dest].applied_commit = self.log.commit_of(to);
+            if !self.failover.resyncs.is_empty() {
+                self.check_resynced(dest);
+            }
         }
         // Every mode confirms what it applied (async too: the primary tracks
         // its standbys' positions, as streaming replication's feedback does);

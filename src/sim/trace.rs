@@ -266,7 +266,9 @@ impl World<'_> {
                 Phase::Promoting { target } => (Some(target as u16), step(failover, true)),
                 _ => (None, true),
             },
-            Event::DnsUpdated { .. } | Event::AllClientsMoved { .. } => (primary, false),
+            Event::DnsUpdated { .. }
+            | Event::AllClientsMoved { .. }
+            | Event::FailbackStarted { .. } => (primary, false),
             Event::SiteFailed { site } | Event::SiteRepaired { site } => (Some(site), false),
             Event::GlbProbeArrived { site, .. } | Event::GlbCheckCompleted { site, .. } => {
                 (Some(site), false)

@@ -71,6 +71,15 @@ pub struct FailoverState {
     pub rogue: Option<SiteId>,
     /// Since when the rogue and the primary both accept writes.
     pub split_since: Option<SimTime>,
+    /// The chain in progress is a planned switchover (failback), not a failover.
+    pub planned: bool,
+    /// Rejoined standbys still catching up: (site, since, the log position
+    /// they must reach: the primary's at their rejoin).
+    pub resyncs: Vec<(SiteId, SimTime, u64)>,
+    /// A failback is scheduled (`FailbackStarted` pending).
+    pub failback_pending: bool,
+    /// Since when a failback is under way (until every client is back).
+    pub failback_since: Option<SimTime>,
 }
 
 pub struct World<'s> {
@@ -165,6 +174,10 @@ impl<'s> World<'s> {
                 primary_stopped: None,
                 rogue: None,
                 split_since: None,
+                planned: false,
+                resyncs: Vec::new(),
+                failback_pending: false,
+                failback_since: None,
             },
             checks: Checks::new(scenario.horizon_mode.is_some()),
             metrics: Recorder::new(),
@@ -187,6 +200,7 @@ impl<'s> World<'s> {
                 .as_ref()
                 .map(|aa| Box::new(Multi::new(scenario, aa))),
         };
+        w.log.mean_size = scenario.workload.write_size.mean();
         w.streams = w.streams_from(primary, &scenario.topology.standbys);
         w
     }
@@ -305,6 +319,7 @@ impl<'s> World<'s> {
             Event::DrainTimedOut { failover } => self.on_drain_timed_out(failover),
             Event::PromotionDone { failover } => self.on_promotion_done(failover),
             Event::DnsUpdated { failover } => self.on_dns_updated(failover),
+            Event::FailbackStarted { failover } => self.on_failback_started(failover),
             Event::AllClientsMoved { failover } => self.on_all_clients_moved(failover),
             Event::SiteFailed { site } if self.multi.is_some() => {
                 self.on_aa_site_failed(site as SiteId)

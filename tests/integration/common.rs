@@ -23,6 +23,8 @@ pub struct Knobs {
     pub health: &'static str,
     pub drain: &'static str,
     pub promotion: &'static str,
+    /// Extra `[failover]` lines (e.g. `failback = true`).
+    pub failover: &'static str,
     pub dns: &'static str,
     pub clients: u32,
     /// `[[failures]]` tables (TOML text).
@@ -43,6 +45,7 @@ impl Default for Knobs {
             health: "interval = \"10s\"\ntimeout = \"1s\"\nthreshold = 3",
             drain: "wait = false",
             promotion: "\"10s\"",
+            failover: "",
             dns: "ttl = \"30s\"",
             clients: 100,
             failures: "",
@@ -105,6 +108,7 @@ access_rtt = "0s"
 mode = "automatic"
 monitor = "dc-c"
 promotion = {promotion}
+{failover}
 
 [failover.health_check]
 {health}
@@ -126,6 +130,7 @@ promotion = {promotion}
         standbys = standbys.join(", "),
         replication = k.replication,
         promotion = k.promotion,
+        failover = k.failover,
         health = k.health,
         drain = k.drain,
         dns = k.dns,

@@ -145,3 +145,56 @@ duration = "4m"
         assert!(r.lost_writes > 50 * 170, "{}", r.lost_writes);
     }
 }
+
+/// dc-a fails at 5 min for 10 min; dc-b takes over; dc-a rejoins, resyncs
+/// over a link of `bandwidth`, and (with failback) takes the primary role back.
+fn failback_knobs(bandwidth: &'static str, failback: bool) -> Knobs {
+    Knobs {
+        horizon: "40m",
+        link: bandwidth,
+        drain: "wait = true\ntimeout = \"2m\"",
+        dns: "ttl = \"30s\"\nupdate_delay = \"5s\"",
+        failover: if failback {
+            "failback = true\nfailback_delay = \"1m\""
+        } else {
+            ""
+        },
+        failures: r#"
+[[failures]]
+kind = "datacenter-outage"
+target = "dc-a"
+at = "5m"
+duration = "10m"
+"#,
+        ..base()
+    }
+}
+
+#[test]
+fn a_repaired_primary_resyncs_at_link_speed_then_fails_back() {
+    let slow = run(&failback_knobs("bandwidth = \"10Mbps\"", true), 10, 8);
+    let fast = run(&failback_knobs("bandwidth = \"20Mbps\"", true), 10, 8);
+    for (s, f) in slow.iter().zip(&fast) {
+        // The backlog is the writes of about 9.5 minutes at 50/s of 1 KiB:
+        // about 23 s at 10 Mbps, half that at 20 Mbps.
+        let (rs, rf) = (s.resync_s.unwrap(), f.resync_s.unwrap());
+        assert!((18.0..28.0).contains(&rs), "resync at 10 Mbps: {rs}");
+        assert!((rs / rf - 2.0).abs() < 0.1, "{rs} vs {rf}");
+        for r in [s, f] {
+            assert_eq!((r.failovers, r.failbacks), (1, 1), "{r:?}");
+            // Failback: drain, 10 s promotion, 5 s DNS update, up to one 30 s TTL.
+            let fb = r.failback_s.unwrap();
+            assert!((15.0..46.0).contains(&fb), "failback took {fb}");
+        }
+    }
+    // The planned switchover drains first: it loses nothing the failover did not.
+    let without = run(&failback_knobs("bandwidth = \"10Mbps\"", false), 10, 8);
+    for (a, b) in slow.iter().zip(&without) {
+        assert_eq!(a.lost_writes, b.lost_writes);
+        assert_eq!((b.failbacks, b.failback_s), (0, None));
+        assert!(
+            a.availability < b.availability,
+            "the switchover costs availability"
+        );
+    }
+}
