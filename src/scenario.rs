@@ -2,6 +2,7 @@
 //! validate it, and report every problem with file, line, column and field.
 
 pub mod error;
+pub mod lint;
 pub mod raw;
 pub mod units;
 pub mod validate;

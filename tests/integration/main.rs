@@ -12,6 +12,7 @@ mod failure_library;
 mod failure_modes;
 mod horizon;
 mod input_errors;
+mod lint;
 mod shard;
 mod slurm;
 mod sweep;
