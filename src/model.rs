@@ -55,6 +55,8 @@ pub struct Scenario {
     /// Service-level targets to judge the results against.
     pub targets: Vec<Target>,
     pub cost: Option<Cost>,
+    /// Alerting thresholds; `None` when alerts are off.
+    pub alerts: Option<Alerts>,
     /// The grid of `[sweep]`, already checked to parse.
     pub sweep: Vec<crate::sweep::Param>,
 }
@@ -95,6 +97,21 @@ impl Bound {
             Bound::AtLeast(m) => v >= m,
         }
     }
+}
+
+/// The monitoring system: every `interval` it compares what it sees with
+/// thresholds (the reference design checks every minute).
+#[derive(Clone, Copy, Debug)]
+pub struct Alerts {
+    pub interval: SimDuration,
+    /// Age of the newest write a standby has applied.
+    pub replication_lag: SimDuration,
+    /// One-way latency of a replication link (degradations included).
+    pub link_latency: SimDuration,
+    /// Loss probability of a replication link (a link down counts as 1).
+    pub packet_loss: f64,
+    /// Fraction of writes refused since the previous check.
+    pub error_rate: f64,
 }
 
 /// Monthly cost of the deployment, in the user's currency.

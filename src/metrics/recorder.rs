@@ -24,6 +24,8 @@ pub struct Incident {
     pub lost_writes: u64,
     /// Widest window of lost acknowledged writes of this incident's failovers.
     pub rpo: SimDuration,
+    /// When each alert (lag, latency, loss, error rate) first fired, from the start.
+    pub alerts: [Option<SimDuration>; 4],
 }
 
 /// Latency and lag of writes simulated one by one while a horizon run is
@@ -92,6 +94,10 @@ pub struct Recorder {
     pub failbacks: u32,
     /// Duration of each failback, from its start until every client is back.
     pub failback_times: Vec<SimDuration>,
+    /// Alerts raised (a threshold newly crossed), and those raised while no
+    /// failure was active and no incident open.
+    pub alerts: u32,
+    pub false_alerts: u32,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -141,6 +147,8 @@ impl Recorder {
             resyncs: Vec::new(),
             failbacks: 0,
             failback_times: Vec::new(),
+            alerts: 0,
+            false_alerts: 0,
         }
     }
 
@@ -317,6 +325,12 @@ impl Recorder {
             resync_s: self.resyncs.first().map(|&d| secs(d)),
             failbacks: self.failbacks,
             failback_s: self.failback_times.first().map(|&d| secs(d)),
+            alert_lag_s: inc.and_then(|i| i.alerts[0]).map(secs),
+            alert_latency_s: inc.and_then(|i| i.alerts[1]).map(secs),
+            alert_loss_s: inc.and_then(|i| i.alerts[2]).map(secs),
+            alert_errors_s: inc.and_then(|i| i.alerts[3]).map(secs),
+            alerts: self.alerts,
+            false_alerts: self.false_alerts,
             rpo_s_max: secs(self.rpo_max),
             downtime_min_per_year: (1.0 - availability) * SECONDS_PER_YEAR / 60.0,
             lost_writes_per_year: if years > 0.0 {

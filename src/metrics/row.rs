@@ -58,6 +58,16 @@ pub struct RunRow {
     /// The first failback's duration: from its start until every client is
     /// back on the original primary (writes fail meanwhile).
     pub failback_s: Option<f64>,
+    /// First firing of each alert relative to the first incident's start
+    /// (0 if already firing then); empty if it did not fire during it.
+    pub alert_lag_s: Option<f64>,
+    pub alert_latency_s: Option<f64>,
+    pub alert_loss_s: Option<f64>,
+    pub alert_errors_s: Option<f64>,
+    /// Alerts raised in the run (a threshold newly crossed).
+    pub alerts: u32,
+    /// Alerts raised while no failure was active and no incident open.
+    pub false_alerts: u32,
     /// Widest window of lost acknowledged writes over all the run's failovers.
     pub rpo_s_max: f64,
     /// (1 - availability) as minutes in a year: request-weighted downtime.
@@ -89,7 +99,7 @@ pub struct IncidentSample {
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 35] = [
+pub const METRIC_NAMES: [&str; 41] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -121,6 +131,12 @@ pub const METRIC_NAMES: [&str; 35] = [
     "resync_s",
     "failbacks",
     "failback_s",
+    "alert_lag_s",
+    "alert_latency_s",
+    "alert_loss_s",
+    "alert_errors_s",
+    "alerts",
+    "false_alerts",
     "rpo_s_max",
     "downtime_min_per_year",
     "lost_writes_per_year",
@@ -129,7 +145,7 @@ pub const METRIC_NAMES: [&str; 35] = [
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 35] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 41] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -162,6 +178,12 @@ impl RunRow {
             ("resync_s", self.resync_s),
             ("failbacks", Some(self.failbacks as f64)),
             ("failback_s", self.failback_s),
+            ("alert_lag_s", self.alert_lag_s),
+            ("alert_latency_s", self.alert_latency_s),
+            ("alert_loss_s", self.alert_loss_s),
+            ("alert_errors_s", self.alert_errors_s),
+            ("alerts", Some(self.alerts as f64)),
+            ("false_alerts", Some(self.false_alerts as f64)),
             ("rpo_s_max", Some(self.rpo_s_max)),
             ("downtime_min_per_year", Some(self.downtime_min_per_year)),
             ("lost_writes_per_year", Some(self.lost_writes_per_year)),

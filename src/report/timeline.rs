@@ -68,6 +68,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::GrayEnded { .. } => "gray_ended",
         Event::StallStarted { .. } => "stall_started",
         Event::StallEnded { .. } => "stall_ended",
+        Event::AlertCheck => "alert_check",
         Event::TryQuiet => "try_quiet",
         Event::WritesResume => "writes_resume",
         Event::HorizonReached => "horizon_reached",
@@ -149,6 +150,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::SiteFailed { .. }
                 | Event::SiteRepaired { .. }
                 | Event::TryQuiet
+                | Event::AlertCheck
                 | Event::WritesResume
                 | Event::GrayStarted { .. }
                 | Event::GrayEnded { .. }

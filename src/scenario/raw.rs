@@ -31,6 +31,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub targets: Vec<RawTarget>,
     pub cost: Option<RawCost>,
+    pub alerts: Option<RawAlerts>,
     /// Parameter grid for `drsim sweep`; ignored by other commands.
     pub sweep: Option<RawSweep>,
 }
@@ -132,6 +133,18 @@ impl<'de> Deserialize<'de> for Threshold {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The monitoring system's alert thresholds (the reference design's defaults).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub enabled: Option<bool>,
+    pub interval: Option<Duration>,
+    pub replication_lag: Option<Duration>,
+    pub link_latency: Option<Duration>,
+    pub packet_loss: Option<f64>,
+    pub error_rate: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1457,6 +1457,32 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             label,
         });
     }
+    let ak = root.key("alerts");
+    let raw_alerts = raw.alerts.as_ref();
+    let alerts = if raw_alerts.and_then(|a| a.enabled) == Some(false) || aa {
+        if aa && raw_alerts.is_some() {
+            c.fail(
+                ak.clone(),
+                "alerts apply to architecture = \"active-passive\" only so far; remove [alerts]",
+            );
+        }
+        None
+    } else {
+        let a = raw_alerts.cloned().unwrap_or_default();
+        Some(model::Alerts {
+            interval: c.positive(ak.key("interval"), a.interval.unwrap_or(Duration(60.0))),
+            replication_lag: c.positive(
+                ak.key("replication_lag"),
+                a.replication_lag.unwrap_or(Duration(30.0)),
+            ),
+            link_latency: c.positive(
+                ak.key("link_latency"),
+                a.link_latency.unwrap_or(Duration(0.1)),
+            ),
+            packet_loss: c.probability(ak.key("packet_loss"), a.packet_loss.unwrap_or(0.01), false),
+            error_rate: c.probability(ak.key("error_rate"), a.error_rate.unwrap_or(0.05), false),
+        })
+    };
     let cost = raw.cost.as_ref().map(|k| {
         let p = root.key("cost");
         for (field, v) in [
@@ -1570,6 +1596,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         },
         failures,
         failure_domains,
+        alerts,
         targets,
         cost,
         sweep,

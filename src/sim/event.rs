@@ -136,6 +136,8 @@ pub enum Event {
     },
     /// Active-active: the last rerouted client has switched; check recovery.
     ClientsSwitched,
+    /// The monitoring system compares what it sees with its alert thresholds.
+    AlertCheck,
     /// Horizon runs: see whether the run can switch to aggregate writes.
     TryQuiet,
     /// Horizon runs: an aggregate period ends; writes are simulated one by one again.

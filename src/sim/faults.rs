@@ -132,7 +132,9 @@ impl World<'_> {
             // Writes on the wire still arrive; nothing new is shipped or acknowledged.
             self.cut_streams_at_primary_failure();
             self.failover.primary_stopped.get_or_insert(self.now);
-            self.metrics.begin_incident(self.now);
+            if self.metrics.begin_incident(self.now) {
+                self.alerts_at_incident_start();
+            }
         }
         for i in 0..self.streams.len() {
             if self.streams[i].dest == site && self.streams[i].connected {

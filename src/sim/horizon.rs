@@ -206,6 +206,7 @@ impl World<'_> {
             self.next_ship_tick = next;
             self.schedule(next, Event::ShipTick);
         }
+        self.resume_alerts();
         if let Some(h) = &self.horizon {
             let w = h.mode.window;
             self.schedule_in(w, Event::TryQuiet);

@@ -284,6 +284,7 @@ impl World<'_> {
             | Event::LinkDegraded { .. }
             | Event::LinkRestored { .. }
             | Event::TryQuiet
+            | Event::AlertCheck
             | Event::WritesResume
             | Event::GrayStarted { .. }
             | Event::GrayEnded { .. }

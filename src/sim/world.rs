@@ -7,6 +7,7 @@ use crate::metrics::row::RunRow;
 use crate::model::{Scenario, SiteId};
 
 use super::active_active::Multi;
+use super::alerts::Monitoring;
 use super::event::Event;
 use super::health::Checks;
 use super::horizon::Horizon;
@@ -115,6 +116,7 @@ pub struct World<'s> {
     pub quiet: bool,
     /// When the periodic shipper ticks next (older ticks are void).
     pub next_ship_tick: SimTime,
+    pub monitoring: Monitoring,
     /// Active gray failures as (failure index, site).
     pub grays: Vec<(u16, SiteId)>,
     /// `Some` for active-active scenarios: routing, peers, keys, admission.
@@ -194,6 +196,7 @@ impl<'s> World<'s> {
             horizon: scenario.horizon_mode.map(|m| Box::new(Horizon::new(m))),
             quiet: false,
             grays: Vec::new(),
+            monitoring: Monitoring::default(),
             next_ship_tick: SimTime::ZERO,
             multi: scenario
                 .active_active
@@ -286,6 +289,7 @@ impl<'s> World<'s> {
         } else {
             self.start_replication();
             self.start_health_checks();
+            self.start_alerts();
         }
         self.schedule_failures();
         self.start_horizon();
@@ -328,42 +332,52 @@ impl<'s> World<'s> {
                 self.on_aa_site_repaired(site as SiteId)
             }
             Event::SiteFailed { site } => {
+                self.monitoring.failures_active += 1;
                 self.on_site_failed(site as SiteId);
                 self.disturbed();
             }
             Event::SiteRepaired { site } => {
+                self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_site_repaired(site as SiteId);
                 self.disturbed();
             }
             Event::LinkFailed { link } => {
+                self.monitoring.failures_active += 1;
                 self.on_link_failed(link as usize);
                 self.disturbed();
             }
             Event::LinkRepaired { link } => {
+                self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_link_repaired(link as usize);
                 self.disturbed();
             }
             Event::LinkDegraded { link, failure } => {
+                self.monitoring.failures_active += 1;
                 self.on_link_degraded(link as usize, failure);
                 self.disturbed();
             }
             Event::LinkRestored { link, failure } => {
+                self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_link_restored(link as usize, failure);
                 self.disturbed();
             }
             Event::GrayStarted { site, failure } => {
+                self.monitoring.failures_active += 1;
                 self.on_gray_changed(site as SiteId, failure, true);
                 self.disturbed();
             }
             Event::GrayEnded { site, failure } => {
+                self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_gray_changed(site as SiteId, failure, false);
                 self.disturbed();
             }
             Event::StallStarted { site } => {
+                self.monitoring.failures_active += 1;
                 self.sites[site as SiteId].stalled += 1;
                 self.disturbed();
             }
             Event::StallEnded { site } => {
+                self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_stall_ended(site as SiteId);
                 self.disturbed();
             }
@@ -375,6 +389,7 @@ impl<'s> World<'s> {
             Event::PeerReconnected { peer, epoch } => self.on_peer_reconnected(peer, epoch),
             Event::PeerAcked { peer, epoch, to } => self.on_peer_acked(peer, epoch, to),
             Event::ClientsSwitched => self.on_clients_switched(),
+            Event::AlertCheck => self.on_alert_check(),
             Event::TryQuiet => self.on_try_quiet(),
             Event::WritesResume => self.on_writes_resume(),
             Event::HorizonReached => return false,

@@ -198,3 +198,44 @@ fn a_repaired_primary_resyncs_at_link_speed_then_fails_back() {
         );
     }
 }
+
+#[test]
+fn alerts_fire_after_a_failure_and_stay_quiet_without_one() {
+    let alerts = "\n[alerts]\ninterval = \"10s\"\n";
+    let crash = Knobs {
+        failures: Box::leak(
+            format!("{alerts}\n[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"5m\"\n")
+                .into_boxed_str(),
+        ),
+        ..base()
+    };
+    for r in run(&crash, 30, 9) {
+        // Checks every 10 s: the error-rate alert at the first check after
+        // the crash, the lag alert once the standby's data is 30 s old.
+        let errors = r.alert_errors_s.unwrap();
+        assert!(errors > 0.0 && errors <= 10.0, "{errors}");
+        let lag = r.alert_lag_s.unwrap();
+        assert!((30.0..=40.1).contains(&lag), "{lag}");
+        assert_eq!(r.false_alerts, 0);
+        assert_eq!(r.alert_latency_s, None);
+    }
+    // No failure, a clean link: nothing fires. A degraded link (3 x 40 ms
+    // one way > 100 ms, 5% loss) raises the latency and loss alerts: true ones.
+    let quiet = Knobs {
+        failures: alerts,
+        link: "loss = 0.001",
+        ..base()
+    };
+    assert!(run(&quiet, 10, 9).iter().all(|r| r.alerts == 0));
+    let degraded = Knobs {
+        failures: Box::leak(
+            format!("{alerts}\n[[failures]]\nkind = \"link-degraded\"\nlink = [\"dc-a\", \"dc-b\"]\nlatency_multiplier = 3.0\nextra_loss = 0.05\nat = \"5m\"\nduration = \"5m\"\n")
+                .into_boxed_str(),
+        ),
+        links: "[[links]]\nbetween = [\"dc-a\", \"dc-b\"]\nlatency = \"40ms\"",
+        ..base()
+    };
+    for r in run(&degraded, 10, 9) {
+        assert!(r.alerts >= 2 && r.false_alerts == 0, "{r:?}");
+    }
+}
