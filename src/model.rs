@@ -41,8 +41,17 @@ pub struct Scenario {
     pub regions: Vec<String>,
     pub datacenters: Vec<Datacenter>,
     pub links: Vec<Link>,
-    /// `link_between[a][b]`: the link joining two datacenters (always present).
+    /// `link_between[a][b]`: the (primary path of the) link joining two
+    /// datacenters (always present).
     pub link_between: Vec<Vec<LinkId>>,
+    /// Per primary path (the ids of `link_between`): every path between its
+    /// two datacenters in preference order, the primary first. Backup paths
+    /// come after all primary paths in `links`.
+    pub paths: Vec<Vec<LinkId>>,
+    /// Per link (any path): the primary path of its pair.
+    pub path_group: Vec<LinkId>,
+    pub path_switch_delay: SimDuration,
+    pub path_health_threshold: f64,
     pub topology: Topology,
     pub workload: Workload,
     pub replication: Replication,
@@ -141,6 +150,8 @@ pub struct Datacenter {
 pub struct Link {
     pub a: SiteId,
     pub b: SiteId,
+    /// The path's name ("primary", or a backup's).
+    pub name: String,
     /// One-way propagation delay (explicit or from great-circle distance).
     pub latency: SimDuration,
     /// Extra one-way delay per message, in seconds.

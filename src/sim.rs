@@ -5,12 +5,14 @@
 //! I/O, no threads, no wall clock, no hash-map iteration.
 
 mod active_active;
+mod alerts;
 pub mod event;
 mod failover;
 mod faults;
 mod health;
 mod horizon;
 pub mod network;
+mod paths;
 pub mod queue;
 mod replication;
 pub mod rng;

@@ -98,6 +98,8 @@ pub struct Recorder {
     /// failure was active and no incident open.
     pub alerts: u32,
     pub false_alerts: u32,
+    /// Traffic moves between redundant paths.
+    pub path_switches: u32,
 }
 
 /// Three significant digits: quantiles within 0.1% of the exact value. The
@@ -149,6 +151,7 @@ impl Recorder {
             failback_times: Vec::new(),
             alerts: 0,
             false_alerts: 0,
+            path_switches: 0,
         }
     }
 
@@ -331,6 +334,7 @@ impl Recorder {
             alert_errors_s: inc.and_then(|i| i.alerts[3]).map(secs),
             alerts: self.alerts,
             false_alerts: self.false_alerts,
+            path_switches: self.path_switches,
             rpo_s_max: secs(self.rpo_max),
             downtime_min_per_year: (1.0 - availability) * SECONDS_PER_YEAR / 60.0,
             lost_writes_per_year: if years > 0.0 {

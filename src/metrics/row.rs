@@ -68,6 +68,8 @@ pub struct RunRow {
     pub alerts: u32,
     /// Alerts raised while no failure was active and no incident open.
     pub false_alerts: u32,
+    /// Times traffic between two datacenters moved to another path.
+    pub path_switches: u32,
     /// Widest window of lost acknowledged writes over all the run's failovers.
     pub rpo_s_max: f64,
     /// (1 - availability) as minutes in a year: request-weighted downtime.
@@ -99,7 +101,7 @@ pub struct IncidentSample {
 }
 
 /// The names of `RunRow::metrics`, in order: the columns targets and sweeps may name.
-pub const METRIC_NAMES: [&str; 41] = [
+pub const METRIC_NAMES: [&str; 42] = [
     "rto_s",
     "rto_first_s",
     "detection_s",
@@ -137,6 +139,7 @@ pub const METRIC_NAMES: [&str; 41] = [
     "alert_errors_s",
     "alerts",
     "false_alerts",
+    "path_switches",
     "rpo_s_max",
     "downtime_min_per_year",
     "lost_writes_per_year",
@@ -145,7 +148,7 @@ pub const METRIC_NAMES: [&str; 41] = [
 
 impl RunRow {
     /// The numeric metrics summarised across runs (everything but ids).
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 41] {
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 42] {
         let values = [
             ("rto_s", self.rto_s),
             ("rto_first_s", self.rto_first_s),
@@ -184,6 +187,7 @@ impl RunRow {
             ("alert_errors_s", self.alert_errors_s),
             ("alerts", Some(self.alerts as f64)),
             ("false_alerts", Some(self.false_alerts as f64)),
+            ("path_switches", Some(self.path_switches as f64)),
             ("rpo_s_max", Some(self.rpo_s_max)),
             ("downtime_min_per_year", Some(self.downtime_min_per_year)),
             ("lost_writes_per_year", Some(self.lost_writes_per_year)),

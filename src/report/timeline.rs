@@ -69,6 +69,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::StallStarted { .. } => "stall_started",
         Event::StallEnded { .. } => "stall_ended",
         Event::AlertCheck => "alert_check",
+        Event::PathSwitch { .. } => "path_switch",
         Event::TryQuiet => "try_quiet",
         Event::WritesResume => "writes_resume",
         Event::HorizonReached => "horizon_reached",
@@ -151,6 +152,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::SiteRepaired { .. }
                 | Event::TryQuiet
                 | Event::AlertCheck
+                | Event::PathSwitch { .. }
                 | Event::WritesResume
                 | Event::GrayStarted { .. }
                 | Event::GrayEnded { .. }

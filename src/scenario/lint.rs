@@ -194,10 +194,13 @@ fn shared_domain(s: &Scenario, out: &mut Vec<Warning>) {
     }
 }
 
-/// The model joins each pair of sites by exactly one link, so every
-/// replication path has no redundancy; one warning for all of them.
+/// Replication between sites joined by a single path (no `[[links.backup]]`);
+/// one warning for all of them.
 fn single_link(s: &Scenario, out: &mut Vec<Warning>) {
-    let pairs = backup_pairs(s);
+    let pairs: Vec<(SiteId, SiteId)> = backup_pairs(s)
+        .into_iter()
+        .filter(|&(a, b)| s.paths[s.link_between[a][b]].len() < 2)
+        .collect();
     let named: Vec<String> = pairs
         .iter()
         .take(MAX_PAIRS_NAMED)
@@ -221,7 +224,7 @@ fn single_link(s: &Scenario, out: &mut Vec<Warning>) {
         out,
         "single-replication-link",
         format!(
-            "{what} a single link with no redundant route: one cut stops replication and the data at risk grows until it is repaired (provision a second, diverse path; simulate the cut with a link-down failure)"
+            "{what} a single link with no redundant route: one cut stops replication and the data at risk grows until it is repaired (provision a second, diverse path with [[links.backup]]; simulate the cut with a link-down failure)"
         ),
     );
 }

@@ -205,6 +205,10 @@ pub enum RawRunMode {
 pub struct RawNetwork {
     pub fibre_us_per_km: Option<f64>,
     pub route_inflation: Option<f64>,
+    /// Time to move traffic to another path once the active one is unhealthy.
+    pub path_switch_delay: Option<Duration>,
+    /// Paths scoring at or below this are unhealthy (the reference design's 0.7).
+    pub path_health_threshold: Option<f64>,
     #[serde(default)]
     pub default_link: RawLinkParams,
 }
@@ -222,6 +226,12 @@ pub struct RawLinkParams {
     pub bandwidth: Option<Bandwidth>,
     pub retransmit_timeout: Option<Duration>,
     pub max_attempts: Option<u32>,
+    /// A `[[links]]` entry's path name (default "primary"), or a backup's.
+    pub name: Option<String>,
+    /// `[[links.backup]]`: other paths between the same two datacenters
+    /// (another provider or route), used when the active one is unhealthy.
+    #[serde(default)]
+    pub backup: Vec<RawLinkParams>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -138,6 +138,10 @@ pub enum Event {
     ClientsSwitched,
     /// The monitoring system compares what it sees with its alert thresholds.
     AlertCheck,
+    /// Traffic of a pair of datacenters moves to another path (`sim::paths`).
+    PathSwitch {
+        group: u16,
+    },
     /// Horizon runs: see whether the run can switch to aggregate writes.
     TryQuiet,
     /// Horizon runs: an aggregate period ends; writes are simulated one by one again.

@@ -121,7 +121,7 @@ impl World<'_> {
         if witness == primary || !self.sites[witness].is_up() || !self.sites[primary].is_up() {
             return false;
         }
-        self.network.links[self.scenario.link_between[witness][primary]].is_up()
+        self.reachable(witness, primary)
     }
 
     /// Ends a split brain in progress (the rogue failed, or the run ended).

@@ -188,11 +188,10 @@ impl World<'_> {
             return;
         }
         for site in 0..self.sites.len() {
-            let link = self.scenario.link_between[site][self.primary];
             if site != self.primary
                 && self.sites[site].fenced
                 && self.sites[site].is_up()
-                && self.network.links[link].is_up()
+                && self.reachable(site, self.primary)
             {
                 self.rejoin_as_standby(site);
             }
@@ -226,6 +225,7 @@ impl World<'_> {
         if self.multi.is_some() {
             return self.on_aa_link_changed(link, false);
         }
+        self.reconsider_paths(link);
         for i in self.streams_on(link) {
             if self.streams[i as usize].connected {
                 self.reset_stream(i, Undelivered::LinkDown);
@@ -241,6 +241,7 @@ impl World<'_> {
             }
             return;
         }
+        self.reconsider_paths(link);
         self.rejoin_fenced_sites();
         if self.network.links[link].is_up() {
             for i in self.streams_on(link) {
@@ -259,12 +260,14 @@ impl World<'_> {
             let spec = &self.scenario.links[link];
             self.network
                 .degrade(spec, link, failure, latency_multiplier, extra_loss);
+            self.reconsider_paths(link);
         }
     }
 
     pub(super) fn on_link_restored(&mut self, link: LinkId, failure: u16) {
         let spec = &self.scenario.links[link];
         self.network.restore(spec, link, failure);
+        self.reconsider_paths(link);
     }
 
     /// A gray failure starts or ends: the site's combined probabilities of

@@ -135,7 +135,7 @@ impl World<'_> {
             return None;
         }
         let monitor = self.active_monitor()?;
-        let link = self.scenario.link_between[monitor][self.primary];
+        let link = self.path_between(monitor, self.primary);
         let state = &self.network.links[link];
         if !state.is_up() {
             return None;
@@ -264,7 +264,7 @@ impl World<'_> {
         if self.failover.phase != Phase::Watching {
             return;
         }
-        let link = self.scenario.link_between[monitor][self.primary];
+        let link = self.path_between(monitor, self.primary);
         let spec = &self.scenario.links[link];
         match self
             .network
@@ -294,7 +294,7 @@ impl World<'_> {
             self.schedule(deadline, Event::CheckCompleted { ok: false });
             return;
         }
-        let link = self.scenario.link_between[monitor][self.primary];
+        let link = self.path_between(monitor, self.primary);
         let spec = &self.scenario.links[link];
         match self
             .network

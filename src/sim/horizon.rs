@@ -149,6 +149,7 @@ impl World<'_> {
             || f.rogue.is_some()
             || f.split_since.is_some()
             || f.failback_pending
+            || self.switch_pending.iter().any(|&p| p)
             || f.failback_since.is_some()
             || !self.primary_serving()
             || self.sites[self.primary].gray_write > 0.0

@@ -301,7 +301,7 @@ impl World<'_> {
             let applied = self.sites[dest].applied;
             out.push(Stream {
                 dest,
-                link: self.scenario.link_between[source][dest],
+                link: self.path_between(source, dest),
                 epoch: self.next_epoch(),
                 connected: true,
                 shipped: applied,

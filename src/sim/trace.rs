@@ -285,6 +285,7 @@ impl World<'_> {
             | Event::LinkRestored { .. }
             | Event::TryQuiet
             | Event::AlertCheck
+            | Event::PathSwitch { .. }
             | Event::WritesResume
             | Event::GrayStarted { .. }
             | Event::GrayEnded { .. }

@@ -117,6 +117,10 @@ pub struct World<'s> {
     /// When the periodic shipper ticks next (older ticks are void).
     pub next_ship_tick: SimTime,
     pub monitoring: Monitoring,
+    /// Per pair (primary path id): the path its traffic uses, and whether a
+    /// switch is scheduled.
+    pub route: Vec<usize>,
+    pub switch_pending: Vec<bool>,
     /// Active gray failures as (failure index, site).
     pub grays: Vec<(u16, SiteId)>,
     /// `Some` for active-active scenarios: routing, peers, keys, admission.
@@ -197,6 +201,8 @@ impl<'s> World<'s> {
             quiet: false,
             grays: Vec::new(),
             monitoring: Monitoring::default(),
+            route: (0..scenario.paths.len()).collect(),
+            switch_pending: vec![false; scenario.paths.len()],
             next_ship_tick: SimTime::ZERO,
             multi: scenario
                 .active_active
@@ -390,6 +396,7 @@ impl<'s> World<'s> {
             Event::PeerAcked { peer, epoch, to } => self.on_peer_acked(peer, epoch, to),
             Event::ClientsSwitched => self.on_clients_switched(),
             Event::AlertCheck => self.on_alert_check(),
+            Event::PathSwitch { group } => self.on_path_switch(group),
             Event::TryQuiet => self.on_try_quiet(),
             Event::WritesResume => self.on_writes_resume(),
             Event::HorizonReached => return false,

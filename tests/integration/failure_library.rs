@@ -239,3 +239,84 @@ fn alerts_fire_after_a_failure_and_stay_quiet_without_one() {
         assert!(r.alerts >= 2 && r.false_alerts == 0, "{r:?}");
     }
 }
+
+const TWO_PATHS: &str = "[[links]]\nbetween = [\"dc-a\", \"dc-b\"]\nlatency = \"40ms\"\n\n[[links.backup]]\nname = \"carrier-b\"\nlatency = \"60ms\"\n";
+
+#[test]
+fn a_backup_path_carries_replication_while_the_primary_path_is_cut() {
+    let cut = r#"
+[[failures]]
+kind = "link-down"
+link = ["dc-a", "dc-b"]
+at = "5m"
+duration = "10m"
+"#;
+    let with = Knobs {
+        links: TWO_PATHS,
+        failures: cut,
+        ..base()
+    };
+    for r in run(&with, 5, 10) {
+        // Away after the 10 s switch delay, back when the cut is repaired.
+        assert_eq!(r.path_switches, 2, "{r:?}");
+        let lag = r.replication_lag_max_s.unwrap();
+        assert!(lag < 12.0, "lag {lag}");
+    }
+    let without = Knobs {
+        failures: cut,
+        ..base()
+    };
+    for r in run(&without, 5, 10) {
+        assert_eq!(r.path_switches, 0);
+        assert!(r.replication_lag_max_s.unwrap() > 590.0);
+    }
+}
+
+#[test]
+fn an_unhealthy_path_is_left_for_a_healthy_one_by_score() {
+    // 3 x 40 ms = 120 ms one way: the latency term drops to 0 and the score
+    // to 0.696, below the 0.7 threshold; the 60 ms backup scores 0.816.
+    let degraded = Knobs {
+        links: TWO_PATHS,
+        failures: r#"
+[[failures]]
+kind = "link-degraded"
+link = ["dc-a", "dc-b"]
+latency_multiplier = 3.0
+at = "5m"
+duration = "5m"
+"#,
+        ..base()
+    };
+    assert!(run(&degraded, 5, 11).iter().all(|r| r.path_switches == 2));
+    // A milder degradation (2 x 40 ms: score 0.756) keeps the primary path.
+    let mild = Knobs {
+        links: TWO_PATHS,
+        failures: r#"
+[[failures]]
+kind = "link-degraded"
+link = ["dc-a", "dc-b"]
+latency_multiplier = 2.0
+at = "5m"
+duration = "5m"
+"#,
+        ..base()
+    };
+    assert!(run(&mild, 5, 11).iter().all(|r| r.path_switches == 0));
+    // A cut of the backup path (named) while the primary is fine changes nothing.
+    let backup_cut = Knobs {
+        links: TWO_PATHS,
+        failures: r#"
+[[failures]]
+kind = "link-down"
+link = ["dc-a", "dc-b", "carrier-b"]
+at = "5m"
+duration = "5m"
+"#,
+        ..base()
+    };
+    for r in run(&backup_cut, 5, 12) {
+        assert_eq!(r.path_switches, 0);
+        assert!(r.replication_lag_max_s.unwrap() < 1.0);
+    }
+}

@@ -8,6 +8,7 @@ mod closed_forms;
 mod common;
 mod compare;
 mod determinism;
+mod drill;
 mod failure_library;
 mod failure_modes;
 mod horizon;
