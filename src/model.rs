@@ -353,6 +353,8 @@ pub enum FailureKind {
         link: LinkId,
         latency_multiplier: f64,
         extra_loss: f64,
+        /// Fraction of the bandwidth left, in (0, 1].
+        bandwidth_factor: f64,
     },
     /// Sites and links down together: a partition (the links between groups
     /// of sites) or a failure domain's outage.

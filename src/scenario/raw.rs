@@ -409,6 +409,8 @@ pub struct RawFailure {
     pub every: Option<DistSpec<Duration>>,
     pub latency_multiplier: Option<f64>,
     pub extra_loss: Option<f64>,
+    /// `link-degraded`: fraction of the bandwidth left (a cut to 0.1 leaves 10%).
+    pub bandwidth_factor: Option<f64>,
     /// `partition`: two or more groups of datacenters cut off from each other.
     pub sides: Option<Vec<Vec<String>>>,
     /// `domain-outage`: the failure domain that fails.

@@ -1103,15 +1103,20 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             is(FailureKindName::RegionOutage),
         );
         let degraded = is(FailureKindName::LinkDegraded);
-        if degraded && fl.latency_multiplier.is_none() && fl.extra_loss.is_none() {
+        if degraded
+            && fl.latency_multiplier.is_none()
+            && fl.extra_loss.is_none()
+            && fl.bandwidth_factor.is_none()
+        {
             c.fail(
                 p.clone(),
-                "kind = \"link-degraded\" needs latency_multiplier and/or extra_loss",
+                "kind = \"link-degraded\" needs latency_multiplier, extra_loss and/or bandwidth_factor",
             );
         }
         for (field, present) in [
             ("latency_multiplier", fl.latency_multiplier.is_some()),
             ("extra_loss", fl.extra_loss.is_some()),
+            ("bandwidth_factor", fl.bandwidth_factor.is_some()),
         ] {
             if !degraded && present {
                 needs(&mut c, field, true, false);
@@ -1234,6 +1239,13 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                     );
                 }
                 let x = c.probability(p.key("extra_loss"), fl.extra_loss.unwrap_or(0.0), false);
+                let bw = fl.bandwidth_factor.unwrap_or(1.0);
+                if !(bw > 0.0 && bw <= 1.0) {
+                    c.fail(
+                        p.key("bandwidth_factor"),
+                        format!("must be in (0, 1] (the fraction of the bandwidth left), got {bw}"),
+                    );
+                }
                 fl.link
                     .as_ref()
                     .and_then(|l| link_of(&mut c, l))
@@ -1241,6 +1253,7 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                         link,
                         latency_multiplier: m,
                         extra_loss: x,
+                        bandwidth_factor: bw,
                     })
             }
         };

@@ -254,12 +254,19 @@ impl World<'_> {
         if let FailureKind::LinkDegraded {
             latency_multiplier,
             extra_loss,
+            bandwidth_factor,
             ..
-        } = self.scenario.failures[failure as usize].kind.clone()
+        } = self.scenario.failures[failure as usize].kind
         {
             let spec = &self.scenario.links[link];
-            self.network
-                .degrade(spec, link, failure, latency_multiplier, extra_loss);
+            self.network.degrade(
+                spec,
+                link,
+                failure,
+                latency_multiplier,
+                extra_loss,
+                bandwidth_factor,
+            );
             self.reconsider_paths(link);
         }
     }

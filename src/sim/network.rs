@@ -21,9 +21,11 @@ struct Direction {
 pub struct LinkState {
     /// Overlapping outages: the link is up when no outage is active.
     outages: u32,
-    /// Active degradations as (failure index, latency multiplier, extra loss).
-    degradations: Vec<(u16, f64, f64)>,
+    /// Active degradations as (failure index, latency multiplier, extra loss,
+    /// bandwidth factor).
+    degradations: Vec<(u16, f64, f64, f64)>,
     latency_multiplier: f64,
+    bandwidth_factor: f64,
     /// Loss probability per attempt, including degradation.
     loss: f64,
     dirs: [Direction; 2],
@@ -37,6 +39,11 @@ impl LinkState {
     /// Loss probability per attempt, degradations included.
     pub fn loss(&self) -> f64 {
         self.loss
+    }
+
+    /// Fraction of the configured bandwidth left by degradations.
+    pub fn bandwidth_factor(&self) -> f64 {
+        self.bandwidth_factor
     }
 
     /// Factor on the propagation latency from degradations.
@@ -78,6 +85,7 @@ impl Network {
                     outages: 0,
                     degradations: Vec::new(),
                     latency_multiplier: 1.0,
+                    bandwidth_factor: 1.0,
                     loss: l.loss,
                     dirs: [Direction::default(); 2],
                 })
@@ -101,10 +109,11 @@ impl Network {
         failure: u16,
         multiplier: f64,
         extra_loss: f64,
+        bandwidth_factor: f64,
     ) {
         self.links[link]
             .degradations
-            .push((failure, multiplier, extra_loss));
+            .push((failure, multiplier, extra_loss, bandwidth_factor));
         self.recompute(spec, link);
     }
 
@@ -116,6 +125,7 @@ impl Network {
     fn recompute(&mut self, spec: &Link, link: LinkId) {
         let l = &mut self.links[link];
         l.latency_multiplier = l.degradations.iter().map(|d| d.1).product();
+        l.bandwidth_factor = l.degradations.iter().map(|d| d.3).product();
         let delivered: f64 =
             l.degradations.iter().map(|d| 1.0 - d.2).product::<f64>() * (1.0 - spec.loss);
         l.loss = 1.0 - delivered;
@@ -213,7 +223,7 @@ impl Network {
         }
         let flight = self.propagation(spec, l, rng);
         let transmit = match spec.bandwidth_bps {
-            Some(bps) => SimDuration::from_secs_f64(bytes * 8.0 / bps),
+            Some(bps) => SimDuration::from_secs_f64(bytes * 8.0 / (bps * l.bandwidth_factor)),
             None => SimDuration::ZERO,
         };
         let d = &mut self.links[link].dirs[usize::from(from != spec.a)];

@@ -32,7 +32,9 @@ impl World<'_> {
         let spec = &self.scenario.links[link];
         let state = &self.network.links[link];
         let latency_ms = spec.latency.as_secs_f64() * 1e3 * state.latency_multiplier();
-        let mbps = spec.bandwidth_bps.map_or(1000.0, |b| b / 1e6);
+        let mbps = spec
+            .bandwidth_bps
+            .map_or(1000.0, |b| b / 1e6 * state.bandwidth_factor());
         let loss_pct = state.loss() * 100.0;
         let jitter_ms = spec.jitter.as_ref().map_or(0.0, |j| j.mean() * 1e3);
         0.3 * (1.0 - latency_ms / 100.0).max(0.0)

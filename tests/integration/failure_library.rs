@@ -320,3 +320,30 @@ duration = "5m"
         assert!(r.replication_lag_max_s.unwrap() < 1.0);
     }
 }
+
+#[test]
+fn a_bandwidth_cut_below_the_write_load_builds_a_replication_backlog() {
+    // 50 writes/s of 1 KiB need 0.41 Mbps; a cut to 2% of 10 Mbps leaves 0.2.
+    let cut = |factor: &str| {
+        Knobs {
+        link: "bandwidth = \"10Mbps\"",
+        failures: Box::leak(
+            format!(
+                "[[failures]]\nkind = \"link-degraded\"\nlink = [\"dc-a\", \"dc-b\"]\nbandwidth_factor = {factor}\nat = \"5m\"\nduration = \"5m\"\n"
+            )
+            .into_boxed_str(),
+        ),
+        ..base()
+    }
+    };
+    for r in run(&cut("0.02"), 5, 13) {
+        // The 15,000 writes of the cut are queued at 41 ms each (1 KiB at
+        // 0.2 Mbps; a message keeps the rate it was queued at): the last one
+        // leaves 614 s after the cut began, 314 s after it was written.
+        let lag = r.replication_lag_max_s.unwrap();
+        assert!((300.0..330.0).contains(&lag), "{lag}");
+    }
+    for r in run(&cut("0.5"), 5, 13) {
+        assert!(r.replication_lag_max_s.unwrap() < 1.0);
+    }
+}
