@@ -105,9 +105,9 @@ pub enum Command {
     },
 }
 
-/// Options shared by the commands that run Monte Carlo studies.
+/// Options of every command that runs Monte Carlo runs.
 #[derive(clap::Args, Debug, Clone)]
-pub struct StudyArgs {
+pub struct MonteCarloArgs {
     /// Number of Monte Carlo runs [default: simulation.runs in the file, else 100].
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub runs: Option<u64>,
@@ -123,6 +123,13 @@ pub struct StudyArgs {
     /// No progress bar and no summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Options shared by the commands that run Monte Carlo studies.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StudyArgs {
+    #[command(flatten)]
+    pub mc: MonteCarloArgs,
     /// Run only shard K of N: the work units (run x scenario or grid point)
     /// whose index is K modulo N, and write their rows with a manifest for
     /// `drsim merge` instead of the report. `auto` takes K and N from a Slurm
@@ -190,21 +197,8 @@ pub struct DrillArgs {
     /// Wait after the repaired primary's resync before failing back to it.
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub failback_delay: String,
-    /// Number of Monte Carlo runs [default: simulation.runs in the file, else 100].
-    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub runs: Option<u64>,
-    /// Master seed; run i uses a seed derived from (seed, i) [default: simulation.seed, else 1].
-    #[arg(long, short = 's')]
-    pub seed: Option<u64>,
-    /// Output folder [default: output/<scenario name>-drill].
-    #[arg(long, short = 'o', value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Worker threads (results do not depend on it) [default: all cores].
-    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=1024))]
-    pub threads: Option<u64>,
-    /// No progress bar and no summary table (errors are still printed).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub mc: MonteCarloArgs,
 }
 
 #[derive(clap::Args, Debug)]

@@ -30,7 +30,7 @@ const SHOWN: [&str; 9] = [
 pub fn execute(args: CompareArgs) -> anyhow::Result<Outcome> {
     // Load everything first: one bad file stops the study before any run.
     let inputs = study::read_inputs(&args.scenarios)?;
-    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let plan = study::plan(&args.study.mc, &inputs[0].scenario);
     let study = Study::new(Kind::Compare, inputs, Vec::new(), plan.runs, plan.seed)?;
     study::execute(study, &args.study)
 }

@@ -20,8 +20,8 @@ use crate::runner;
 use crate::scenario::units::parse_duration;
 use crate::sim::time::SimDuration;
 
+use super::DrillArgs;
 use super::study::{self, Files, Input, shell_word};
-use super::{DrillArgs, StudyArgs};
 
 /// The reference design alerts when replication lags more than this.
 const LAG_ALERT_S: f64 = 30.0;
@@ -108,18 +108,9 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
     );
     let input = study::read_inputs(std::slice::from_ref(&args.scenario))?.remove(0);
     let scenario = drill_scenario(&input.scenario, &input.file, &opts)?;
-    let plan = study::plan(
-        &StudyArgs {
-            runs: args.runs,
-            seed: args.seed,
-            out: None,
-            threads: None,
-            quiet: args.quiet,
-            shard: None,
-        },
-        &input.scenario,
-    );
+    let plan = study::plan(&args.mc, &input.scenario);
     let out = args
+        .mc
         .out
         .clone()
         .unwrap_or_else(|| study::default_out(&format!("{}-drill", input.scenario.name)));
@@ -143,8 +134,8 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
         reproduce,
     };
 
-    let bar = study::progress_bar(drill.runs, args.quiet, "drill runs");
-    let threads = args.threads.unwrap_or(0) as usize;
+    let bar = study::progress_bar(drill.runs, args.mc.quiet, "drill runs");
+    let threads = args.mc.threads.unwrap_or(0) as usize;
     let rows = runner::monte_carlo(&drill.scenario, drill.runs, drill.seed, threads, &|| {
         bar.inc(1)
     })?;
@@ -153,7 +144,7 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
     let (files, terminal) = render(&drill, &rows)?;
     // Nothing is written unless every run and every file succeeded.
     output::write_all(&out, &files.files)?;
-    if !args.quiet {
+    if !args.mc.quiet {
         print!("{terminal}");
         println!(
             "wrote {} (open index.html); reproduce with: {}",

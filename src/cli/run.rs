@@ -15,7 +15,7 @@ use super::{Outcome, RunArgs};
 
 pub fn execute(args: RunArgs) -> anyhow::Result<Outcome> {
     let inputs = study::read_inputs(std::slice::from_ref(&args.scenario))?;
-    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let plan = study::plan(&args.study.mc, &inputs[0].scenario);
     let study = Study::new(Kind::Run, inputs, Vec::new(), plan.runs, plan.seed)?;
     study::execute(study, &args.study)
 }

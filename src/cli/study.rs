@@ -23,7 +23,7 @@ use crate::runner;
 use crate::scenario;
 use crate::shard::{self, Kind, ScenarioFile, StudySpec};
 
-use super::{Outcome, StudyArgs, compare, run, sweep};
+use super::{MonteCarloArgs, Outcome, StudyArgs, compare, run, sweep};
 
 /// Runs and master seed of a study, from the flags or the (first) scenario.
 pub struct Plan {
@@ -31,7 +31,7 @@ pub struct Plan {
     pub seed: u64,
 }
 
-pub fn plan(args: &StudyArgs, scenario: &Scenario) -> Plan {
+pub fn plan(args: &MonteCarloArgs, scenario: &Scenario) -> Plan {
     Plan {
         runs: args.runs.unwrap_or(u64::from(scenario.default_runs)),
         seed: args.seed.unwrap_or(scenario.default_seed),
@@ -216,18 +216,18 @@ pub struct Rendered {
 
 /// Runs the study, all of it or one shard, and writes its folder.
 pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
-    let threads = args.threads.unwrap_or(0) as usize;
+    let threads = args.mc.threads.unwrap_or(0) as usize;
     let scenarios = study.scenarios();
     let spec = study.spec();
     if let Some(arg) = args.shard {
         let shard = arg.resolve().map_err(anyhow::Error::msg)?;
         let units = shard.units(spec.units());
-        let out = args.out.clone().unwrap_or_else(|| {
+        let out = args.mc.out.clone().unwrap_or_else(|| {
             let base = study.default_out();
             PathBuf::from(format!("{}-shards", base.display()))
                 .join(format!("shard-{}-of-{}", shard.index, shard.count))
         });
-        let bar = progress_bar(units.count, args.quiet, "runs");
+        let bar = progress_bar(units.count, args.mc.quiet, "runs");
         let rows = runner::run_units(&scenarios, study.runs, study.seed, units, threads, &|| {
             bar.inc(1)
         })?;
@@ -235,7 +235,7 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         let texts: Vec<&str> = study.inputs.iter().map(|i| i.text.as_str()).collect();
         let files = shard::shard_files(&spec, &texts, shard, &rows)?;
         output::write_all(&out, &files)?;
-        if !args.quiet {
+        if !args.mc.quiet {
             println!(
                 "shard {shard} of a {} study: ran {} of its {} work units (runs x {}); wrote {}",
                 spec.kind.as_str(),
@@ -255,12 +255,12 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Passed);
     }
-    let bar = progress_bar(spec.units(), args.quiet, "runs");
+    let bar = progress_bar(spec.units(), args.mc.quiet, "runs");
     let rows =
         runner::monte_carlo_many(&scenarios, study.runs, study.seed, threads, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    let out = args.out.clone().unwrap_or_else(|| study.default_out());
-    finish(&study, rows, &out, args.quiet)
+    let out = args.mc.out.clone().unwrap_or_else(|| study.default_out());
+    finish(&study, rows, &out, args.mc.quiet)
 }
 
 /// Renders the study from its rows, writes the folder, prints the summary.

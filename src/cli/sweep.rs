@@ -41,7 +41,7 @@ pub struct Grid {
 
 pub fn execute(args: SweepArgs) -> anyhow::Result<Outcome> {
     let inputs = study::read_inputs(std::slice::from_ref(&args.scenario))?;
-    let plan = study::plan(&args.study, &inputs[0].scenario);
+    let plan = study::plan(&args.study.mc, &inputs[0].scenario);
     let study = Study::new(Kind::Sweep, inputs, args.params, plan.runs, plan.seed)?;
     study::execute(study, &args.study)
 }

@@ -24,7 +24,7 @@ pub fn execute(files: &[PathBuf]) -> anyhow::Result<()> {
                     },
                     s.failures.len(),
                     if s.failures.len() == 1 { "" } else { "s" },
-                    s.horizon,
+                    s.horizon.human(),
                 );
                 // Beside the errors on stderr, so stdout keeps one line per file.
                 for w in scenario::lint::lint(&s) {

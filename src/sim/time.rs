@@ -64,6 +64,29 @@ impl SimDuration {
         self.0 as f64 / 1e6
     }
 
+    /// For people: the largest unit of the scenario format in which it is at
+    /// least 1, with up to three decimals ("10y", "1.5h", "250ms").
+    pub fn human(self) -> String {
+        const UNITS: [(&str, u64); 8] = [
+            ("y", 365 * 86_400 * NANOS_PER_SEC),
+            ("d", 86_400 * NANOS_PER_SEC),
+            ("h", 3_600 * NANOS_PER_SEC),
+            ("m", 60 * NANOS_PER_SEC),
+            ("s", NANOS_PER_SEC),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+            ("ns", 1),
+        ];
+        let (unit, size) = UNITS
+            .iter()
+            .copied()
+            .find(|&(_, size)| self.0 >= size)
+            .unwrap_or(("s", NANOS_PER_SEC));
+        let text = format!("{:.3}", self.0 as f64 / size as f64);
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        format!("{text}{unit}")
+    }
+
     pub fn saturating_mul(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
     }
@@ -111,5 +134,19 @@ impl fmt::Display for SimTime {
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.6}s", self.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_use_the_largest_whole_unit() {
+        assert_eq!(SimDuration::from_secs(10 * 365 * 86_400).human(), "10y");
+        assert_eq!(SimDuration::from_secs(5_400).human(), "1.5h");
+        assert_eq!(SimDuration::from_millis(250).human(), "250ms");
+        assert_eq!(SimDuration::from_secs(90).human(), "1.5m");
+        assert_eq!(SimDuration::ZERO.human(), "0s");
     }
 }

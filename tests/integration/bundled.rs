@@ -7,7 +7,7 @@ use drsim::runner::monte_carlo;
 #[test]
 fn every_bundled_scenario_validates_and_runs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = walk(&dir);
+    let mut files: Vec<_> = super::common::scenario_files(&dir);
     files.sort();
     assert!(!files.is_empty());
     for f in files {
@@ -21,17 +21,4 @@ fn every_bundled_scenario_validates_and_runs() {
             f.display()
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-    out
 }

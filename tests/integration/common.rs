@@ -155,3 +155,17 @@ pub fn mean(xs: impl Iterator<Item = f64>) -> (f64, f64, usize) {
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n as f64 - 1.0);
     (m, (var / n as f64).sqrt(), n)
 }
+
+/// Every .toml file under `dir`, subfolders included.
+pub fn scenario_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(scenario_files(&p));
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -128,14 +128,18 @@ fn an_invalid_file_still_fails_beside_one_with_warnings() {
 #[test]
 fn bundled_scenarios_get_only_the_expected_advice() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    // Every pair of sites has one link in the model, so every design with a
-    // backup gets `single-replication-link`. Beyond that: a lone standby
+    // No bundled scenario gives its replication pairs a backup path, so every
+    // design with a backup site gets `single-replication-link`. Beyond that: a lone standby
     // monitor, and region-disaster.toml's in-region standby (on purpose: it
     // shows what the warning is about). Scenarios not listed here are still
     // validated (no panic, exit 0) and their warnings printed.
-    let expected: [(&str, &[&str]); 11] = [
+    let expected: [(&str, &[&str]); 12] = [
         ("active-active.toml", &["single-replication-link"]),
         ("active-passive-horizon.toml", &["single-replication-link"]),
+        (
+            "active-passive-horizon-witness.toml",
+            &["single-replication-link"],
+        ),
         (
             "active-passive-manual.toml",
             &["single-replication-link", "monitor-is-standby"],
@@ -164,7 +168,7 @@ fn bundled_scenarios_get_only_the_expected_advice() {
         ),
         ("bench/reference.toml", &["single-replication-link"]),
     ];
-    let mut files = walk(&root);
+    let mut files = super::common::scenario_files(&root);
     files.sort();
     for (f, _) in &expected {
         assert!(
@@ -181,17 +185,4 @@ fn bundled_scenarios_get_only_the_expected_advice() {
     for (f, want) in expected {
         assert_eq!(codes(&stderr, &root.join(f)), want, "{f}\n{stderr}");
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-    out
 }
