@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::metrics::summary::MetricSummary;
 
 /// Metrics shown on the terminal, with the label a reader expects.
-const SHOWN: [(&str, &str); 12] = [
+const SHOWN: [(&str, &str); 14] = [
     ("rto_s", "RTO, all clients (s)"),
     ("rto_first_s", "RTO, first client (s)"),
     ("detection_s", "detection (s)"),
@@ -18,10 +18,12 @@ const SHOWN: [(&str, &str); 12] = [
     ("write_latency_p99_ms", "write latency p99 (ms)"),
     ("availability", "write availability"),
     ("false_failovers", "false failovers"),
+    ("alert_errors_s", "error-rate alert after (s)"),
+    ("alert_lag_s", "lag alert after (s)"),
 ];
 
 /// The horizon-run view: how available, how often it fails, what it loses per year.
-const SHOWN_HORIZON: [(&str, &str); 11] = [
+const SHOWN_HORIZON: [(&str, &str); 12] = [
     ("availability", "write availability"),
     ("downtime_min_per_year", "downtime (min/year)"),
     ("incidents", "primary outages"),
@@ -33,6 +35,7 @@ const SHOWN_HORIZON: [(&str, &str); 11] = [
     ("replication_lag_mean_s", "replication lag mean (s)"),
     ("replication_lag_p99_s", "replication lag p99 (s)"),
     ("write_latency_p99_ms", "write latency p99 (ms)"),
+    ("false_alerts", "alerts with no failure"),
 ];
 
 fn num(x: Option<f64>) -> String {

@@ -194,3 +194,15 @@ duration = { dist = "exponential", mean = "500s" }
     );
     assert!(rows.iter().all(|r| r.failovers > 100));
 }
+
+#[test]
+fn horizon_runs_do_not_depend_on_the_thread_count() {
+    let s = super::common::scenario(&busy_fortnight(true));
+    let one = drsim::runner::monte_carlo(&s, 12, 3, 1, &|| {}).unwrap();
+    let two = drsim::runner::monte_carlo(&s, 12, 3, 2, &|| {}).unwrap();
+    assert_eq!(one, two);
+    assert!(one.iter().any(|r| r.incident_log.len() > 1));
+    // Run i is the same whatever the study around it.
+    let more = drsim::runner::monte_carlo(&s, 16, 3, 2, &|| {}).unwrap();
+    assert_eq!(one[..], more[..12]);
+}
