@@ -654,6 +654,13 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
         Some(spec) => c.size_dist(wl.key("write_size"), spec),
         None => Dist::Constant(DEFAULT_WRITE_SIZE_B),
     };
+    // Resyncs and aggregate periods size writes by their mean.
+    if !write_size.mean().is_finite() {
+        c.fail(
+            wl.key("write_size"),
+            "the write size needs a finite mean (a pareto shape above 1)",
+        );
+    }
     if raw.workload.clients.is_empty() {
         c.fail(
             wl.key("clients"),

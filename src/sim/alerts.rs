@@ -48,8 +48,11 @@ impl World<'_> {
         }
     }
 
-    /// Restarts the checks on their grid after an aggregate period.
+    /// Restarts the checks on their grid after an aggregate period; its
+    /// writes (all served) are not part of the next check's error rate.
     pub(super) fn resume_alerts(&mut self) {
+        self.monitoring.seen_writes = self.metrics.writes + self.metrics.writes_failed;
+        self.monitoring.seen_failed = self.metrics.writes_failed;
         if let Some(a) = self.scenario.alerts {
             let i = a.interval.0.max(1);
             let next = SimTime(self.now.0.div_ceil(i) * i);
@@ -67,6 +70,16 @@ impl World<'_> {
         }
         self.monitoring.next_check = self.now + a.interval;
         self.schedule_in(a.interval, Event::AlertCheck);
+        self.evaluate_alerts();
+    }
+
+    /// Compares what the monitor sees now with the thresholds. Also taken
+    /// when an aggregate period begins, so the writes since the last check
+    /// are judged before checks pause.
+    pub(super) fn evaluate_alerts(&mut self) {
+        let Some(a) = self.scenario.alerts else {
+            return;
+        };
         let now_firing = self.alert_states(&a);
         for kind in ALERT_KINDS {
             let k = kind as usize;

@@ -12,8 +12,9 @@ use super::world::{Phase, World};
 impl World<'_> {
     pub(super) fn on_primary_declared_down(&mut self) {
         self.disturbed();
-        // A failover supersedes a failback that has not started.
+        // A failover supersedes a failback, started or not.
         self.failover.failback_pending = false;
+        self.failover.failback_since = None;
         let now = self.now;
         self.failover.consecutive_failures = 0;
         self.failover.id += 1;
@@ -207,17 +208,14 @@ impl World<'_> {
             .map(|s| s.dest)
             .filter(|&d| d != target && d != old && !self.sites[d].fenced)
             .collect();
-        // The old primary keeps only the shared history: if it rejoins later,
-        // its writes after `has` are rolled back.
-        if self.sites[old].applied > has {
-            self.sites[old].applied = has;
-            self.sites[old].applied_commit = self.sites[target].applied_commit;
-        }
-        for &d in &standbys {
-            // A standby ahead of the new primary rolls back its extra writes.
-            if self.sites[d].applied > has {
-                self.sites[d].applied = has;
-                self.sites[d].applied_commit = self.sites[target].applied_commit;
+        // Every other site keeps only the shared history: the old primary,
+        // the standbys, and sites fenced earlier and still down roll back
+        // their writes after `has` (when they rejoin, they resync from there).
+        let commit = self.sites[target].applied_commit;
+        for s in &mut self.sites {
+            if s.applied > has {
+                s.applied = has;
+                s.applied_commit = commit;
             }
         }
         self.streams = self.streams_from(target, &standbys);
@@ -228,6 +226,14 @@ impl World<'_> {
         self.rejoin_fenced_sites();
         self.failover.phase = Phase::Watching;
         self.failover.primary_stopped = None;
+        if !self.sites[target].is_up() {
+            // Promoted while down (it failed during the drain or promotion):
+            // the new primary's outage is an incident of its own.
+            self.failover.primary_stopped = Some(self.now);
+            if self.metrics.begin_incident(self.now) {
+                self.alerts_at_incident_start();
+            }
+        }
         self.disturbed();
         let d = self
             .scenario
@@ -316,6 +322,17 @@ impl World<'_> {
                 .any(|s| s.dest == original && s.connected);
         self.failover.failback_pending = false;
         if !ready {
+            // Not now (a blip, a chain in progress): try again a delay later,
+            // unless a failover superseded it or the original is back in charge.
+            if id == self.failover.id
+                && self.primary != original
+                && self.sites[original].is_up()
+                && let Some(delay) = self.scenario.failover.failback
+            {
+                self.failover.failback_pending = true;
+                let retry = delay.max(SimDuration::from_secs(10));
+                self.schedule_in(retry, Event::FailbackStarted { failover: id });
+            }
             return;
         }
         self.disturbed();

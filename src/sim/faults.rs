@@ -211,6 +211,8 @@ impl World<'_> {
         let i = (self.streams.len() - 1) as StreamId;
         self.streams[i as usize].connected = false;
         self.reconnect_stream(i);
+        // Nothing missing: the resync is over at once.
+        self.check_resynced(site);
     }
 
     fn streams_on(&self, link: LinkId) -> Vec<StreamId> {

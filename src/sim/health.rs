@@ -45,6 +45,9 @@ enum Mode {
 pub struct Checks {
     /// Identifies the current plan; `HealthCheckDue` of older plans are ignored.
     plan: u32,
+    /// Failed checks whose outcome the manager has not learnt yet: with the
+    /// failure count, what a run of drawn failures would add to.
+    pub failed_in_flight: u32,
     mode: Mode,
     /// Horizon runs draw outcomes in runs where they can; incident runs always
     /// simulate every check (their trace shows each one).
@@ -55,6 +58,7 @@ impl Checks {
     pub fn new(skipping: bool) -> Checks {
         Checks {
             plan: 0,
+            failed_in_flight: 0,
             mode: Mode::Explicit,
             skipping,
         }
@@ -232,7 +236,7 @@ impl World<'_> {
                 self.failover.consecutive_failures = 0;
             }
             if watching {
-                self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false });
+                self.fail_check_at(self.now + hc.timeout);
             }
             self.schedule(self.check_at(k + 1), Event::HealthCheckDue { plan });
             return;
@@ -273,7 +277,7 @@ impl World<'_> {
             Some(d) if d < hc.timeout => {
                 self.schedule_in(d, Event::ProbeArrived { sent: self.now })
             }
-            _ => self.schedule_in(hc.timeout, Event::CheckCompleted { ok: false }),
+            _ => self.fail_check_at(self.now + hc.timeout),
         }
     }
 
@@ -281,17 +285,17 @@ impl World<'_> {
         let timeout = self.scenario.failover.health_check.timeout;
         let deadline = sent + timeout;
         if !self.primary_serving() {
-            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            self.fail_check_at(deadline);
             return;
         }
         let Some(monitor) = self.active_monitor() else {
-            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            self.fail_check_at(deadline);
             return;
         };
         let gray = self.sites[self.primary].gray_check;
         if gray > 0.0 && self.rng.probes.random::<f64>() < gray {
             // A gray primary leaves this check unanswered.
-            self.schedule(deadline, Event::CheckCompleted { ok: false });
+            self.fail_check_at(deadline);
             return;
         }
         let link = self.path_between(monitor, self.primary);
@@ -303,7 +307,7 @@ impl World<'_> {
             Some(d) if self.now + d <= deadline => {
                 self.schedule_in(d, Event::CheckCompleted { ok: true })
             }
-            _ => self.schedule(deadline, Event::CheckCompleted { ok: false }),
+            _ => self.fail_check_at(deadline),
         }
     }
 
@@ -319,7 +323,16 @@ impl World<'_> {
             .find(|&m| self.sites[m].is_up() && !self.sites[m].fenced && m != self.primary)
     }
 
+    /// A check that fails: the manager learns it at `at`.
+    fn fail_check_at(&mut self, at: SimTime) {
+        self.checks.failed_in_flight += 1;
+        self.schedule(at, Event::CheckCompleted { ok: false });
+    }
+
     pub(super) fn on_check_completed(&mut self, ok: bool) {
+        if !ok {
+            self.checks.failed_in_flight = self.checks.failed_in_flight.saturating_sub(1);
+        }
         if self.failover.phase != Phase::Watching {
             return;
         }

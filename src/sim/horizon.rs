@@ -38,7 +38,11 @@ pub struct Horizon {
     quiet_since: Option<(SimTime, usize)>,
     /// Network conditions seen steady (the failures degrading links); each
     /// has its own steady sample in the recorder, at its index here.
-    conditions: Vec<Vec<u16>>,
+    conditions: Vec<Vec<u32>>,
+    /// Per condition: per-write steady time sampled so far.
+    sampled: Vec<SimDuration>,
+    /// The condition being sampled now, since when.
+    sampling: Option<(usize, SimTime)>,
 }
 
 impl Horizon {
@@ -50,6 +54,8 @@ impl Horizon {
             last_disturbance: SimTime::ZERO,
             quiet_since: None,
             conditions: Vec::new(),
+            sampled: Vec::new(),
+            sampling: None,
         }
     }
 
@@ -62,14 +68,24 @@ impl Horizon {
         self.disturbances.sort_unstable();
     }
 
-    fn slot_of(&mut self, condition: Vec<u16>) -> usize {
+    fn slot_of(&mut self, condition: Vec<u32>) -> usize {
         match self.conditions.iter().position(|c| *c == condition) {
             Some(i) => i,
             None => {
                 self.conditions.push(condition);
+                self.sampled.push(SimDuration::ZERO);
                 self.conditions.len() - 1
             }
         }
+    }
+
+    /// Steady time sampled under condition `slot`, the stretch in progress included.
+    fn sampled_for(&self, slot: usize, now: SimTime) -> SimDuration {
+        let running = match self.sampling {
+            Some((s, since)) if s == slot => now - since,
+            _ => SimDuration::ZERO,
+        };
+        SimDuration(self.sampled[slot].0 + running.0)
     }
 }
 
@@ -87,10 +103,31 @@ impl World<'_> {
     /// are re-planned, and the steady state must be re-established.
     pub(super) fn disturbed(&mut self) {
         self.replan_checks();
-        if let Some(h) = &mut self.horizon {
-            h.last_disturbance = self.now;
-            self.metrics.steady_slot = None;
+        if self.horizon.is_some() {
+            self.set_sampling(None);
+            if let Some(h) = &mut self.horizon {
+                h.last_disturbance = self.now;
+            }
         }
+    }
+
+    /// Starts or stops sampling steady per-write latency and lag (for
+    /// condition `slot`), keeping count of the time sampled per condition.
+    fn set_sampling(&mut self, slot: Option<usize>) {
+        let now = self.now;
+        let Some(h) = &mut self.horizon else { return };
+        if let Some((s, since)) = h.sampling
+            && Some(s) != slot
+        {
+            h.sampled[s] += now - since;
+            h.sampling = None;
+        }
+        if let Some(s) = slot
+            && h.sampling.is_none()
+        {
+            h.sampling = Some((s, now));
+        }
+        self.metrics.steady_slot = slot;
     }
 
     pub(super) fn on_try_quiet(&mut self) {
@@ -100,15 +137,24 @@ impl World<'_> {
             return;
         }
         if self.now < h.last_disturbance + w || !self.is_steady() {
-            self.metrics.steady_slot = None;
+            self.set_sampling(None);
             self.schedule_in(w, Event::TryQuiet);
             return;
         }
         // Steady: per-write samples from here on describe aggregate periods
-        // under the same network condition.
-        let condition = self.network.condition();
+        // under the same condition. A condition sampled for less than a
+        // window is sampled further before any aggregate period uses it.
+        let condition = self.steady_condition();
         let slot = self.horizon.as_mut().map_or(0, |h| h.slot_of(condition));
-        self.metrics.steady_slot = Some(slot);
+        self.set_sampling(Some(slot));
+        let sampled = self
+            .horizon
+            .as_ref()
+            .map_or(w, |h| h.sampled_for(slot, self.now));
+        if sampled < w {
+            self.schedule_in(w, Event::TryQuiet);
+            return;
+        }
         let end = SimTime::ZERO + self.scenario.horizon;
         let next = self.next_disturbance(end);
         let resume = if next >= end {
@@ -142,12 +188,34 @@ impl World<'_> {
         self.next_false_alarm(failure).unwrap_or(failure)
     }
 
+    /// What the steady latency and lag depend on: the primary, the standbys
+    /// connected to it, the paths in use and the degradations. Aggregate
+    /// periods take the sample of the same condition.
+    fn steady_condition(&self) -> Vec<u32> {
+        let mut key = vec![self.primary as u32, u32::MAX];
+        let mut connected: Vec<u32> = self
+            .streams
+            .iter()
+            .filter(|s| s.connected)
+            .map(|s| s.dest as u32)
+            .collect();
+        connected.sort_unstable();
+        key.extend(connected);
+        key.push(u32::MAX);
+        key.extend(self.route.iter().map(|&l| l as u32));
+        key.push(u32::MAX);
+        key.extend(self.network.condition().into_iter().map(u32::from));
+        key
+    }
+
     /// Nothing is in progress that per-write simulation would be needed for.
     fn is_steady(&self) -> bool {
         let f = &self.failover;
+        // An unfenced old primary no client reaches any more is no obstacle:
+        // the client check below covers the rest of a split brain.
         if f.phase != Phase::Watching
-            || f.rogue.is_some()
-            || f.split_since.is_some()
+            || f.consecutive_failures > 0
+            || self.checks.failed_in_flight > 0
             || f.failback_pending
             || self.switch_pending.iter().any(|&p| p)
             || f.failback_since.is_some()
@@ -175,17 +243,26 @@ impl World<'_> {
             .horizon
             .as_ref()
             .map_or(SimDuration::ZERO, |h| h.mode.window);
-        self.streams.iter().all(|s| {
+        let mut caught_up = 0;
+        let all = self.streams.iter().all(|s| {
             let reachable = self.sites[s.dest].is_up() && self.network.links[s.link].is_up();
             if s.connected {
-                reachable && self.sites[s.dest].applied_commit + w >= now
+                let ok = reachable && self.sites[s.dest].applied_commit + w >= now;
+                caught_up += usize::from(ok);
+                ok
             } else {
                 !reachable
             }
-        })
+        });
+        // Sync and semi-sync acknowledge only with enough confirmers: with
+        // fewer, writes wait, which only per-write simulation measures.
+        all && caught_up >= self.scenario.replication.acks_required(self.streams.len())
     }
 
     fn enter_quiet(&mut self, resume: SimTime, slot: usize) {
+        self.evaluate_alerts();
+        // Nothing to sample while no write is simulated; it resumes with them.
+        self.set_sampling(None);
         if let Some(h) = &mut self.horizon {
             h.quiet_since = Some((self.now, slot));
         }
@@ -199,7 +276,14 @@ impl World<'_> {
     }
 
     pub(super) fn on_writes_resume(&mut self) {
+        let slot = self
+            .horizon
+            .as_ref()
+            .and_then(|h| h.quiet_since)
+            .map(|(_, slot)| slot);
         self.close_quiet();
+        // Steady until the disturbance a window ahead: sample it.
+        self.set_sampling(slot);
         self.schedule_first_write();
         if let Shipping::Periodic { interval } = self.scenario.replication.shipping {
             let i = interval.0.max(1);

@@ -118,6 +118,7 @@ impl Clients {
 impl World<'_> {
     pub(super) fn schedule_first_write(&mut self) {
         let gap = self.next_write_gap();
+        self.next_write_at = self.now + gap;
         self.schedule_in(gap, Event::WriteArrived);
     }
 
@@ -132,6 +133,7 @@ impl World<'_> {
     /// client's group and the site its cached DNS entry names.
     pub(super) fn arrive(&mut self) -> (u16, SiteId) {
         let gap = self.next_write_gap();
+        self.next_write_at = self.now + gap;
         self.schedule_in(gap, Event::WriteArrived);
         let (group, client) = self.clients.pick(&mut self.rng.workload);
         (

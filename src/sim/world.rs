@@ -116,6 +116,8 @@ pub struct World<'s> {
     pub quiet: bool,
     /// When the periodic shipper ticks next (older ticks are void).
     pub next_ship_tick: SimTime,
+    /// When the next write arrives (an older pending arrival is void).
+    pub next_write_at: SimTime,
     pub monitoring: Monitoring,
     /// Per pair (primary path id): the path its traffic uses, and whether a
     /// switch is scheduled.
@@ -204,6 +206,7 @@ impl<'s> World<'s> {
             route: (0..scenario.paths.len()).collect(),
             switch_pending: vec![false; scenario.paths.len()],
             next_ship_tick: SimTime::ZERO,
+            next_write_at: SimTime::ZERO,
             multi: scenario
                 .active_active
                 .as_ref()
@@ -305,6 +308,8 @@ impl<'s> World<'s> {
     #[inline]
     fn dispatch(&mut self, event: Event) -> bool {
         match event {
+            // A chain cut by an aggregate period (and restarted) is void.
+            Event::WriteArrived if self.now != self.next_write_at => {}
             Event::WriteArrived if self.multi.is_some() => self.on_aa_write_arrived(),
             Event::WriteArrived => self.on_write_arrived(),
             Event::ShipTick => self.on_ship_tick(),
