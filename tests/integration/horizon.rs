@@ -206,3 +206,50 @@ fn horizon_runs_do_not_depend_on_the_thread_count() {
     let more = drsim::runner::monte_carlo(&s, 16, 3, 2, &|| {}).unwrap();
     assert_eq!(one[..], more[..12]);
 }
+
+/// Regressions of the aggregate treatment found in review, each against
+/// per-write simulation of the same scenario.
+#[test]
+fn aggregate_periods_respect_sync_waits_failovers_and_low_rates() {
+    // Sync: a down standby holds every acknowledgement, so no aggregate
+    // period may run while it is down; latency must match per-write.
+    let sync = |aggregate: bool| Knobs {
+        horizon: "3d",
+        replication: "mode = \"sync\"",
+        failures: r#"
+[[failures]]
+kind = "datacenter-outage"
+target = "dc-b"
+every = { dist = "exponential", mean = "1d" }
+duration = { dist = "exponential", mean = "2h" }
+"#,
+        ..busy_fortnight(aggregate)
+    };
+    let (a, p) = (run(&sync(true), 30, 31), run(&sync(false), 30, 32));
+    agree("write_latency_p99_ms", &a, &p);
+    agree("availability", &a, &p);
+    // After a permanent failover the steady state is the new primary's: its
+    // latency (20 ms from the clients), not the old one's (0 ms).
+    let moved = |aggregate: bool| Knobs {
+        horizon: "5d",
+        failures: "[[failures]]\nkind = \"datacenter-outage\"\ntarget = \"dc-a\"\nat = \"1d\"\n",
+        ..busy_fortnight(aggregate)
+    };
+    for r in run(&moved(true), 5, 33) {
+        let p50 = r.write_latency_p50_ms.unwrap();
+        assert!((p50 - 20.2).abs() < 0.1, "{p50}");
+    }
+    // One write an hour: exactly one arrival chain across aggregate periods.
+    let sparse = Knobs {
+        horizon: "300d",
+        rate: "1/h",
+        standbys: &[],
+        simulation: "mode = \"horizon\"",
+        ..Knobs::default()
+    };
+    let (w, se, _) = mean(run(&sparse, 20, 34).iter().map(|r| r.writes as f64));
+    assert!(
+        (w - 7200.0).abs() < 4.0 * se.max(85.0 / 20f64.sqrt()),
+        "{w} +- {se}"
+    );
+}
