@@ -112,8 +112,20 @@ impl World<'_> {
                     runs: VecDeque::new(),
                     q,
                 };
-                if let Some(run) = self.draw_run(from) {
-                    self.schedule(self.check_at(run.first), Event::HealthCheckDue { plan });
+                // Failures counted before this plan are reset by its first
+                // check if that one succeeds: simulate that check.
+                let counted = self.failover.consecutive_failures > 0;
+                match self.draw_run(from) {
+                    Some(run) if counted && run.first > from => {
+                        self.schedule(self.check_at(from), Event::HealthCheckDue { plan })
+                    }
+                    Some(run) => {
+                        self.schedule(self.check_at(run.first), Event::HealthCheckDue { plan })
+                    }
+                    None if counted => {
+                        self.schedule(self.check_at(from), Event::HealthCheckDue { plan })
+                    }
+                    None => {}
                 }
             }
             _ => {
@@ -225,12 +237,27 @@ impl World<'_> {
             Mode::Explicit => None,
             Mode::Skipping { runs, .. } => runs.front().copied(),
         };
+        let k = self.now.0 / self.check_interval();
+        let watching = self.failover.phase == Phase::Watching;
         let Some(run) = front else {
+            if let Mode::Skipping { .. } = self.checks.mode {
+                // A path whose checks never fail: this one resets the count.
+                if watching {
+                    self.schedule_in(SimDuration(1), Event::CheckCompleted { ok: true });
+                }
+                return;
+            }
             self.schedule_in(hc.interval, Event::HealthCheckDue { plan });
             return self.explicit_check();
         };
-        let k = self.now.0 / self.check_interval();
-        let watching = self.failover.phase == Phase::Watching;
+        if k < run.first {
+            // A check before the drawn failures: it succeeds.
+            if watching {
+                self.schedule_in(SimDuration(1), Event::CheckCompleted { ok: true });
+            }
+            self.schedule(self.check_at(run.first), Event::HealthCheckDue { plan });
+            return;
+        }
         if k < run.first + run.len as u64 {
             if k == run.first && run.reset {
                 self.failover.consecutive_failures = 0;
