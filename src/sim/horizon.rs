@@ -213,8 +213,10 @@ impl World<'_> {
         let f = &self.failover;
         // An unfenced old primary no client reaches any more is no obstacle:
         // the client check below covers the rest of a split brain.
+        // Failed checks counted matter only while a manager is checking.
+        let checking = self.active_monitor().is_some();
         if f.phase != Phase::Watching
-            || f.consecutive_failures > 0
+            || (checking && f.consecutive_failures > 0)
             || self.checks.failed_in_flight > 0
             || f.failback_pending
             || self.switch_pending.iter().any(|&p| p)
