@@ -1169,8 +1169,9 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                                     sp.index(k),
                                     format!("\"{name}\" is on more than one side"),
                                 );
+                            } else {
+                                group.push(s);
                             }
-                            group.push(s);
                         }
                     }
                     groups.push(group);

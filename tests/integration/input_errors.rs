@@ -192,3 +192,48 @@ fn fencing_settings_are_checked() {
         "{msg}"
     );
 }
+
+#[test]
+fn failure_library_settings_are_checked_without_panicking() {
+    let k = Knobs {
+        simulation: "per_write_window = \"1m\"",
+        links: "[[links]]\nbetween = [\"dc-a\", \"dc-b\"]\n\n[[links.backup]]\nlatency = \"50ms\"\n",
+        failover: "failback_delay = \"1m\"",
+        failures: r#"
+[[failures]]
+kind = "partition"
+sides = [["dc-a"], ["dc-a"]]
+at = "1m"
+
+[[failures]]
+kind = "domain-outage"
+domain = "nope"
+at = "1m"
+
+[[failures]]
+kind = "link-degraded"
+link = ["dc-a", "dc-b", "carrier-x"]
+bandwidth_factor = 0
+at = "1m"
+
+[alerts]
+error_rate = 2
+"#,
+        write_size: "{ dist = \"pareto\", scale = \"1KiB\", shape = 0.8 }",
+        ..Knobs::default()
+    };
+    let msg = problems(&toml(&k));
+    for expected in [
+        "simulation.per_write_window: applies only to horizon runs",
+        "links[0].backup[0].name: a backup path needs a `name`",
+        "workload.write_size: the write size needs a finite mean",
+        "failover.failback_delay: applies only with failback = true",
+        "failures[0].sides[1][0]: \"dc-a\" is on more than one side",
+        "failures[1].domain: unknown failure domain \"nope\"",
+        "failures[2].bandwidth_factor: must be in (0, 1]",
+        "failures[2].link[2]: unknown path \"carrier-x\"",
+        "alerts.error_rate: must be a probability in [0, 1], got 2",
+    ] {
+        assert!(msg.contains(expected), "missing {expected:?} in\n{msg}");
+    }
+}
