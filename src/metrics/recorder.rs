@@ -233,8 +233,9 @@ impl Recorder {
 
     /// Gives each condition's aggregate writes the latency and lag
     /// distributions of its steady sample, scaled to their numbers (called
-    /// once, at the end). A condition never sampled (its only aggregate
-    /// period ran to the end of the run) borrows the largest sample.
+    /// once, at the end). Every condition is sampled for a window before
+    /// its first aggregate period; one whose window saw no write (a very low
+    /// write rate) borrows the largest sample.
     pub fn fold_aggregate(&mut self) {
         let steady = std::mem::take(&mut self.steady);
         let largest = steady
