@@ -49,6 +49,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::PromotionDone { .. } => "promotion_done",
         Event::DnsUpdated { .. } => "dns_updated",
         Event::FailbackStarted { .. } => "failback_started",
+        Event::RegionResynced { .. } => "region_resynced",
         Event::AllClientsMoved { .. } => "all_clients_moved",
         Event::SiteFailed { .. } => "site_failed",
         Event::SiteRepaired { .. } => "site_repaired",
@@ -114,6 +115,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::PromotionDone { failover }
                 | Event::DnsUpdated { failover }
                 | Event::FailbackStarted { failover }
+                | Event::RegionResynced { failover }
                 | Event::AllClientsMoved { failover } => {
                     let _ = write!(d, "failover={failover}");
                 }

@@ -933,10 +933,10 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
                     "failback needs the old primary to rejoin first; remove rejoin = false",
                 );
             }
-            if aa {
+            if aa && !hybrid {
                 c.fail(
                     fp.key("failback"),
-                    "failback applies to architecture = \"active-passive\" only so far",
+                    "failback applies to active-passive and hybrid designs (active-active sites rejoin the load balancer on their own); remove it",
                 );
             }
             Some(c.non_negative(

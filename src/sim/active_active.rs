@@ -24,6 +24,7 @@ use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId, great_circle_
 
 use super::event::Event;
 use super::network::Undelivered;
+use super::replication::{Log, LogRecord};
 use super::time::{SimDuration, SimTime};
 use super::world::World;
 
@@ -50,6 +51,10 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// Clocks are stepped back to their offset this often: drift accumulates
+/// between synchronisations only.
+const CLOCK_SYNC: SimDuration = SimDuration(3_600_000_000_000);
+
 /// A write as its origin site's log keeps it until every peer has it.
 #[derive(Clone, Copy, Debug)]
 struct Write {
@@ -60,32 +65,15 @@ struct Write {
     wait: SimDuration,
 }
 
-/// One origin's writes, numbered from 1.
-#[derive(Default)]
-struct OriginLog {
-    base: u64,
-    writes: VecDeque<Write>,
-    committed: u64,
-}
-
-impl OriginLog {
-    fn get(&self, seq: u64) -> Option<&Write> {
-        seq.checked_sub(self.base)
-            .and_then(|i| self.writes.get(i as usize))
+impl LogRecord for Write {
+    #[inline]
+    fn commit(&self) -> SimTime {
+        self.commit
     }
 
-    fn trim(&mut self, keep_from: u64) {
-        while self.base < keep_from && !self.writes.is_empty() {
-            self.writes.pop_front();
-            self.base += 1;
-        }
-    }
-
-    fn bytes(&self, from: u64, to: u64) -> f64 {
-        (from..=to)
-            .filter_map(|s| self.get(s))
-            .map(|w| w.size_bytes as f64)
-            .sum()
+    #[inline]
+    fn size_bytes(&self) -> u32 {
+        self.size_bytes
     }
 }
 
@@ -136,7 +124,8 @@ struct Admission {
 
 /// Run state of the active-active model.
 pub struct Multi {
-    logs: Vec<OriginLog>,
+    /// Per origin site; a log's `acked` is the highest write acknowledged to its client.
+    logs: Vec<Log<Write>>,
     peers: Vec<Peer>,
     /// The GLB's view: sites it routes to.
     healthy: Vec<bool>,
@@ -153,8 +142,6 @@ pub struct Multi {
     incident_site: Option<SiteId>,
     /// Per origin: writes above this were already counted lost when it failed.
     lost_above: Vec<u64>,
-    /// Per origin: highest write acknowledged to its client.
-    acked: Vec<u64>,
     /// Sync replication among the active sites of one region (async across regions).
     sync_in_region: bool,
     /// Hybrid: the standby promoted after a regional disaster.
@@ -163,6 +150,13 @@ pub struct Multi {
     region_failover: Option<(SiteId, Option<SimTime>)>,
     /// Hybrid: when the active region stopped accepting writes.
     region_down_at: Option<SimTime>,
+    /// Hybrid: the promoted standby's last write before its promotion
+    /// (the writes after it are what failback resyncs to the active region).
+    promoted_from: u64,
+    promoted_at: SimTime,
+    /// Hybrid: a failback to the active region is scheduled or resyncing, since when.
+    failback_pending: bool,
+    failback_since: Option<SimTime>,
 }
 
 impl Multi {
@@ -197,12 +191,7 @@ impl Multi {
             healthy[a] = true;
         }
         Multi {
-            logs: (0..n)
-                .map(|_| OriginLog {
-                    base: 1,
-                    ..OriginLog::default()
-                })
-                .collect(),
+            logs: (0..n).map(|_| Log::new()).collect(),
             peers,
             healthy,
             check_failures: vec![0; n],
@@ -226,11 +215,14 @@ impl Multi {
             affected: Vec::new(),
             incident_site: None,
             lost_above: vec![u64::MAX; n],
-            acked: vec![0; n],
             sync_in_region: s.replication.mode == crate::model::ReplicationMode::Sync,
             promoted: None,
             region_failover: None,
             region_down_at: None,
+            promoted_from: 0,
+            promoted_at: SimTime::ZERO,
+            failback_pending: false,
+            failback_since: None,
         }
     }
 }
@@ -257,10 +249,13 @@ impl World<'_> {
             .expect("active-active world has its state")
     }
 
-    /// A site's clock reading at true time `t` (offset plus drift), in ns.
+    /// A site's clock reading at true time `t`, in ns: its offset, plus the
+    /// drift accumulated since the last clock synchronisation (every
+    /// `CLOCK_SYNC`, as NTP keeps clocks from drifting apart for years).
     fn clock_ns(&self, site: SiteId, t: SimTime) -> i64 {
         let d = &self.scenario.datacenters[site];
-        t.0 as i64 + d.clock_offset_ns + (t.0 as f64 * d.clock_drift_ppm * 1e-6) as i64
+        let since_sync = t.0 % CLOCK_SYNC.0;
+        t.0 as i64 + d.clock_offset_ns + (since_sync as f64 * d.clock_drift_ppm * 1e-6) as i64
     }
 
     /// A site accepts writes: an up active site (before any cross-region
@@ -306,21 +301,24 @@ impl World<'_> {
         self.detect_conflict(site, key);
         let now = self.now;
         let m = self.multi();
-        let log = &mut m.logs[site];
-        log.writes.push_back(Write {
+        let seq = m.logs[site].append(Write {
             commit: now,
             size_bytes: size as u32,
             group,
             wait,
         });
-        log.committed += 1;
-        let seq = log.committed;
         let waits_for_region =
             m.sync_in_region && m.peers.iter().any(|p| p.origin == site && p.in_region);
         if !waits_for_region {
-            m.acked[site] = seq;
+            m.logs[site].acked = seq;
             let rtt = self.clients.rtt[group as usize][site];
             self.metrics.record_write_latency(rtt + wait);
+        }
+        let m = self.multi();
+        if !m.peers.iter().any(|p| p.origin == site) {
+            // A promoted standby replicates to no one: only counts matter.
+            let log = &mut m.logs[site];
+            log.trim(log.acked + 1);
         }
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
@@ -486,9 +484,10 @@ impl World<'_> {
             .map(|q| q.acked)
             .min()
             .unwrap_or(to);
-        while m.acked[origin] < quorum.min(m.logs[origin].committed) {
-            m.acked[origin] += 1;
-            if let Some(w) = m.logs[origin].get(m.acked[origin]) {
+        let log = &mut m.logs[origin];
+        while log.acked < quorum.min(log.committed) {
+            log.acked += 1;
+            if let Some(w) = log.record(log.acked) {
                 let rtt = self.clients.rtt[w.group as usize][origin];
                 self.metrics
                     .record_write_latency((now - w.commit) + rtt + w.wait);
@@ -534,7 +533,7 @@ impl World<'_> {
         let log = &m.logs[origin];
         let committed = log.committed;
         // Writes the log no longer has were reseeded by snapshot (not timed).
-        let from = m.peers[p].applied.max(log.base.saturating_sub(1));
+        let from = m.peers[p].applied.max(log.first().saturating_sub(1));
         let bytes = log.bytes(from + 1, committed);
         let peer = &mut m.peers[p];
         peer.connected = true;
@@ -572,11 +571,11 @@ impl World<'_> {
         let (origin, from) = (peer.origin, peer.applied + 1);
         let log = &m.logs[origin];
         for seq in from..=to {
-            if let Some(w) = log.get(seq) {
+            if let Some(w) = log.record(seq) {
                 self.metrics.record_replication_lag(now - w.commit);
             }
         }
-        let commit = log.get(to).map_or(now, |w| w.commit);
+        let commit = log.record(to).map_or(now, |w| w.commit);
         let peer = &mut m.peers[p as usize];
         peer.applied = to;
         peer.applied_commit = commit;
@@ -601,7 +600,8 @@ impl World<'_> {
             .map(|q| q.applied + 1)
             .min()
             .unwrap_or(to + 1);
-        m.logs[origin].trim(keep.min(m.acked[origin] + 1));
+        let log = &mut m.logs[origin];
+        log.trim(keep.min(log.acked + 1));
     }
 
     // ---- global load balancer -----------------------------------------
@@ -750,7 +750,11 @@ impl World<'_> {
             if !was_healthy {
                 // Back in rotation after one good check.
                 m.healthy[site] = true;
-                self.publish_routes();
+                if m.promoted.is_some() {
+                    self.schedule_region_failback();
+                } else {
+                    self.publish_routes();
+                }
             }
             return;
         }
@@ -826,6 +830,18 @@ impl World<'_> {
         let Some(m) = self.multi.as_deref() else {
             return;
         };
+        if let Some(since) = m.failback_since
+            && m.promoted.is_none()
+            && self
+                .clients
+                .states
+                .iter()
+                .all(|c| self.serving(c.site_at(now)))
+        {
+            self.multi().failback_since = None;
+            self.metrics.failback_times.push(now - since);
+        }
+        let m = self.multi.as_deref().expect("state");
         if m.incident_site.is_none() || m.affected.is_empty() {
             return;
         }
@@ -841,6 +857,12 @@ impl World<'_> {
             if all {
                 inc.recovered = Some(now);
             }
+        }
+        if all {
+            // The incident is over: the next failure starts a new one.
+            let m = self.multi();
+            m.incident_site = None;
+            m.affected.clear();
         }
     }
 
@@ -947,18 +969,111 @@ impl World<'_> {
                 continue;
             };
             // Writes already counted lost when their site failed are not counted again.
-            let missing = m.acked[o].min(m.lost_above[o]).saturating_sub(p.applied);
+            let missing = m.logs[o]
+                .acked
+                .min(m.lost_above[o])
+                .saturating_sub(p.applied);
             if missing > 0 {
                 lost += missing;
                 window = window.max(stopped - p.applied_commit);
             }
         }
         m.promoted = Some(target);
+        m.promoted_from = m.logs[target].committed;
+        m.promoted_at = self.now;
         m.region_failover = None;
         m.healthy[target] = true;
         self.metrics.record_loss(lost, window);
         self.metrics.region_failovers += 1;
         self.metrics.failovers += 1;
+        self.publish_routes();
+    }
+
+    // ---- hybrid: failback to the active region --------------------------
+
+    /// An active site is back in rotation while the standby serves: return
+    /// to the active region after the configured delay (if any).
+    fn schedule_region_failback(&mut self) {
+        let Some(delay) = self.scenario.failover.failback else {
+            return;
+        };
+        if self.multi().failback_pending {
+            return;
+        }
+        self.multi().failback_pending = true;
+        self.schedule_in(
+            delay,
+            Event::FailbackStarted {
+                failover: self.failover.id,
+            },
+        );
+    }
+
+    /// A healthy, up active site to return to, if any.
+    fn failback_target(&self) -> Option<SiteId> {
+        let m = self.multi.as_deref().expect("state");
+        self.scenario
+            .topology
+            .active
+            .iter()
+            .copied()
+            .find(|&a| m.healthy[a] && self.sites[a].is_up())
+    }
+
+    /// Failback begins: the active region receives the writes the standby
+    /// took while promoted, in one transfer at link speed (none if the
+    /// standby is down: its writes were counted lost when it failed).
+    pub(super) fn on_region_failback_started(&mut self, id: u32) {
+        let current = self.failover.id;
+        let m = self.multi();
+        m.failback_pending = false;
+        let Some(promoted) = m.promoted else { return };
+        if id != current || m.region_failover.is_some() {
+            return;
+        }
+        let Some(target) = self.failback_target() else {
+            return; // the region failed again; its next good check reschedules
+        };
+        let now = self.now;
+        let mut resync = SimDuration::ZERO;
+        if self.sites[promoted].is_up() {
+            let m = self.multi.as_deref().expect("state");
+            let writes = m.logs[promoted].committed - m.promoted_from;
+            let bytes = writes as f64 * self.scenario.workload.write_size.mean();
+            let link = self.scenario.link_between[promoted][target];
+            let spec = &self.scenario.links[link];
+            let state = &self.network.links[link];
+            let transfer = spec
+                .bandwidth_bps
+                .map_or(0.0, |bps| bytes * 8.0 / (bps * state.bandwidth_factor()));
+            resync = SimDuration::from_secs_f64(transfer)
+                + SimDuration::from_secs_f64(
+                    spec.latency.as_secs_f64() * state.latency_multiplier(),
+                );
+        }
+        self.metrics.resyncs.push(resync);
+        self.multi().failback_since = Some(now);
+        self.schedule_in(resync, Event::RegionResynced { failover: id });
+    }
+
+    /// The active region has everything: it serves again, and the standby
+    /// returns to standing by. Clients move as their DNS entries expire;
+    /// until then their writes to the standby fail (a planned switchover).
+    pub(super) fn on_region_resynced(&mut self, id: u32) {
+        if id != self.failover.id || self.failback_target().is_none() {
+            self.multi().failback_since = None;
+            return;
+        }
+        self.failover.id += 1;
+        let m = self.multi();
+        let Some(promoted) = m.promoted.take() else {
+            return;
+        };
+        m.healthy[promoted] = false;
+        m.region_down_at = None;
+        // After the resync every site holds the same history.
+        m.keys.clear();
+        self.metrics.failbacks += 1;
         self.publish_routes();
     }
 
@@ -976,10 +1091,15 @@ impl World<'_> {
                 self.reset_peer(p, Undelivered::LinkDown);
             }
         }
-        if !self.scenario.topology.active.contains(&site) {
+        let now = self.now;
+        let promoted = self.multi().promoted;
+        if promoted == Some(site) {
+            self.on_promoted_standby_failed(site);
             return;
         }
-        let now = self.now;
+        if promoted.is_some() || !self.scenario.topology.active.contains(&site) {
+            return;
+        }
         if self
             .scenario
             .topology
@@ -1015,17 +1135,18 @@ impl World<'_> {
                 if valid >= best {
                     best = valid;
                     best_commit = m.logs[site]
-                        .get(valid)
+                        .record(valid)
                         .map_or(peer.applied_commit, |w| w.commit);
                 }
             }
         }
         // Only acknowledged writes count as lost (sync: the client never got an answer for the rest).
-        let lost = m.acked[site]
+        let lost = m.logs[site]
+            .acked
             .min(m.logs[site].committed)
             .saturating_sub(best);
         m.lost_above[site] = m.lost_above[site].min(best);
-        if self.metrics.incidents.is_empty() && !affected.is_empty() {
+        if self.open_incident_mut().is_none() && !affected.is_empty() {
             self.metrics.begin_incident(now);
             let m = self.multi();
             m.incident_site = Some(site);
@@ -1038,11 +1159,42 @@ impl World<'_> {
         self.metrics.record_loss(lost, now - best_commit);
     }
 
+    /// The promoted standby, serving alone, fails: every client is cut off,
+    /// and the writes it took since its promotion (replicated nowhere) are lost.
+    fn on_promoted_standby_failed(&mut self, site: SiteId) {
+        let now = self.now;
+        let affected: Vec<u32> = (0..self.clients.states.len() as u32)
+            .filter(|&c| self.clients.states[c as usize].site_at(now) == site)
+            .collect();
+        if !self.aa().sessions_replicated {
+            self.metrics.sessions_lost += affected.len() as u64;
+        }
+        if self.open_incident_mut().is_none() && !affected.is_empty() {
+            self.metrics.begin_incident(now);
+            let m = self.multi();
+            m.incident_site = Some(site);
+            m.affected = affected;
+        }
+        let m = self.multi();
+        let lost = m.logs[site].acked.saturating_sub(m.promoted_from);
+        let window = now - m.promoted_at;
+        // What is lost is not resynced by a later failback.
+        m.promoted_from = m.logs[site].committed;
+        self.metrics.record_loss(lost, window);
+    }
+
     pub(super) fn on_aa_site_repaired(&mut self, site: SiteId) {
         let s = &mut self.sites[site];
         s.outages = s.outages.saturating_sub(1);
         if !s.is_up() {
             return;
+        }
+        // Writes counted lost when it failed are not resurrected: the site
+        // rejoins with the history its peers have.
+        let m = self.multi();
+        let last = std::mem::replace(&mut m.lost_above[site], u64::MAX);
+        if last != u64::MAX {
+            m.logs[site].truncate(last);
         }
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];

@@ -113,6 +113,10 @@ pub enum Event {
         site: u16,
         ok: bool,
     },
+    /// Hybrid failback: the active region has the writes the promoted standby took.
+    RegionResynced {
+        failover: u32,
+    },
     /// Active-active: new routes reach DNS (or anycast) after the update delay.
     RoutesPublished {
         version: u32,

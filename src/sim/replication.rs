@@ -16,6 +16,13 @@ use super::network::Undelivered;
 use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
 
+/// What a write log keeps per write: its commit time and size, and whatever
+/// else the model needs when the write is confirmed.
+pub trait LogRecord: Copy {
+    fn commit(&self) -> SimTime;
+    fn size_bytes(&self) -> u32;
+}
+
 /// What the log keeps per write until every standby has it and its client is answered.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteRecord {
@@ -23,6 +30,18 @@ pub struct WriteRecord {
     pub size_bytes: u32,
     /// Client group (for the client's round-trip time).
     pub group: u16,
+}
+
+impl LogRecord for WriteRecord {
+    #[inline]
+    fn commit(&self) -> SimTime {
+        self.commit
+    }
+
+    #[inline]
+    fn size_bytes(&self) -> u32 {
+        self.size_bytes
+    }
 }
 
 /// Writes of an aggregate period of a horizon run (`sim::horizon`), kept as
@@ -46,22 +65,23 @@ impl Span {
     }
 }
 
-/// Writes committed at the primary, numbered from 1. Older writes of
-/// aggregate periods are spans (all below `base`); records from `base` on.
-pub struct Log {
+/// Writes committed at one site (the primary; in active-active, each
+/// origin), numbered from 1. Older writes of aggregate periods are spans
+/// (all below `base`); records from `base` on.
+pub struct Log<R: LogRecord = WriteRecord> {
     /// Mean write size, for writes no longer in the log.
     pub mean_size: f64,
     spans: VecDeque<Span>,
     base: u64,
-    records: VecDeque<WriteRecord>,
+    records: VecDeque<R>,
     /// Highest committed sequence.
     pub committed: u64,
     /// Highest sequence acknowledged to its client (acknowledgement is in order).
     pub acked: u64,
 }
 
-impl Log {
-    pub fn new() -> Log {
+impl<R: LogRecord> Log<R> {
+    pub fn new() -> Log<R> {
         Log {
             mean_size: 0.0,
             spans: VecDeque::new(),
@@ -73,7 +93,7 @@ impl Log {
     }
 
     #[inline]
-    pub fn append(&mut self, r: WriteRecord) -> u64 {
+    pub fn append(&mut self, r: R) -> u64 {
         self.records.push_back(r);
         self.committed += 1;
         self.committed
@@ -81,14 +101,21 @@ impl Log {
 
     /// The record of write `seq` (which must be at or after `base`).
     #[inline]
-    pub fn get(&self, seq: u64) -> &WriteRecord {
+    pub fn get(&self, seq: u64) -> &R {
         &self.records[(seq - self.base) as usize]
+    }
+
+    /// The record of write `seq`, if the log keeps it as a record.
+    #[inline]
+    pub fn record(&self, seq: u64) -> Option<&R> {
+        seq.checked_sub(self.base)
+            .and_then(|i| self.records.get(i as usize))
     }
 
     /// When write `seq` committed (estimated within a span).
     pub fn commit_of(&self, seq: u64) -> SimTime {
         if seq >= self.base {
-            return self.get(seq).commit;
+            return self.get(seq).commit();
         }
         self.spans
             .iter()
@@ -172,7 +199,7 @@ impl Log {
         let from = from.max(self.base);
         total
             + (from..=to)
-                .map(|s| self.get(s).size_bytes as f64)
+                .map(|s| self.get(s).size_bytes() as f64)
                 .sum::<f64>()
     }
 
@@ -193,12 +220,12 @@ impl Log {
                 self.trim(keep);
                 if !self.records.is_empty() {
                     let n = self.records.len() as f64;
-                    let bytes: f64 = self.records.iter().map(|r| r.size_bytes as f64).sum();
+                    let bytes: f64 = self.records.iter().map(|r| r.size_bytes() as f64).sum();
                     self.spans.push_back(Span {
                         first: self.base,
                         last: self.committed,
-                        from: self.records.front().map_or(from, |r| r.commit),
-                        to: self.records.back().map_or(from, |r| r.commit),
+                        from: self.records.front().map_or(from, |r| r.commit()),
+                        to: self.records.back().map_or(from, |r| r.commit()),
                         bytes_each: bytes / n,
                     });
                     self.records.clear();
@@ -244,7 +271,7 @@ impl Log {
     }
 }
 
-impl Default for Log {
+impl<R: LogRecord> Default for Log<R> {
     fn default() -> Self {
         Self::new()
     }

@@ -268,7 +268,8 @@ impl World<'_> {
             },
             Event::DnsUpdated { .. }
             | Event::AllClientsMoved { .. }
-            | Event::FailbackStarted { .. } => (primary, false),
+            | Event::FailbackStarted { .. }
+            | Event::RegionResynced { .. } => (primary, false),
             Event::SiteFailed { site } | Event::SiteRepaired { site } => (Some(site), false),
             Event::GlbProbeArrived { site, .. } | Event::GlbCheckCompleted { site, .. } => {
                 (Some(site), false)

@@ -334,6 +334,10 @@ impl<'s> World<'s> {
             Event::DrainTimedOut { failover } => self.on_drain_timed_out(failover),
             Event::PromotionDone { failover } => self.on_promotion_done(failover),
             Event::DnsUpdated { failover } => self.on_dns_updated(failover),
+            Event::FailbackStarted { failover } if self.multi.is_some() => {
+                self.on_region_failback_started(failover)
+            }
+            Event::RegionResynced { failover } => self.on_region_resynced(failover),
             Event::FailbackStarted { failover } => self.on_failback_started(failover),
             Event::AllClientsMoved { failover } => self.on_all_clients_moved(failover),
             Event::SiteFailed { site } if self.multi.is_some() => {
