@@ -537,6 +537,8 @@ impl World<'_> {
         let bytes = log.bytes(from + 1, committed);
         let peer = &mut m.peers[p];
         peer.connected = true;
+        // A new connection: what the origin sends now is not void.
+        peer.valid_to = u64::MAX;
         peer.applied = from;
         peer.shipped = from;
         if from < committed {
