@@ -16,6 +16,8 @@ use rand::RngExt;
 
 use crate::model::{Link, SiteId};
 
+use super::rng::SimRng;
+
 use super::event::Event;
 use super::network::LinkState;
 use super::time::{SimDuration, SimTime};
@@ -28,18 +30,106 @@ const LATE_REPLY_NEGLIGIBLE: f64 = 1e-12;
 /// `len` consecutive failed checks from grid index `first`, then one that
 /// succeeds (unless the run reached the threshold: the chain takes over).
 #[derive(Clone, Copy, Debug)]
-struct FailRun {
-    first: u64,
-    len: u32,
+pub struct FailRun {
+    pub first: u64,
+    pub len: u32,
     /// The checks before `first` succeeded (the failure count restarts).
-    reset: bool,
+    pub reset: bool,
+}
+
+/// The outcomes of checks on a clean path, pre-drawn as runs of failures
+/// (each check fails independently with probability `q`), in order: the
+/// first is the next to happen. Used by the failover manager's checks and
+/// by the load balancer's checks of each site.
+pub struct FailRuns {
+    runs: VecDeque<FailRun>,
+    q: f64,
+}
+
+impl FailRuns {
+    pub fn new(q: f64) -> FailRuns {
+        FailRuns {
+            runs: VecDeque::new(),
+            q,
+        }
+    }
+
+    pub fn front(&self) -> Option<FailRun> {
+        self.runs.front().copied()
+    }
+
+    pub fn pop_front(&mut self) {
+        self.runs.pop_front();
+    }
+
+    /// Draws the next run of failures starting at or after grid index
+    /// `from` and appends it; `None` if checks on this path never fail.
+    pub fn draw(&mut self, rng: &mut SimRng, from: u64, threshold: u32) -> Option<FailRun> {
+        let q = self.q;
+        if q <= 0.0 {
+            return None;
+        }
+        // Checks to the next failure, 1 included: geometric by inversion.
+        let u: f64 = 1.0 - rng.random::<f64>();
+        let gap = (u.ln() / (-q).ln_1p()).floor();
+        let gap = if gap.is_finite() && gap < 1e18 {
+            gap as u64
+        } else {
+            u64::MAX / 4
+        };
+        let threshold = threshold.max(1);
+        let mut len = 1;
+        while len < threshold && rng.random::<f64>() < q {
+            len += 1;
+        }
+        let run = FailRun {
+            first: from.saturating_add(gap),
+            len,
+            reset: gap > 0,
+        };
+        self.runs.push_back(run);
+        Some(run)
+    }
+
+    /// The grid index where the next run of `threshold` failures (a false
+    /// alarm) starts, drawing runs ahead up to index `limit`; `None` if none
+    /// starts before it. `from` is where drawing starts if nothing is drawn.
+    pub fn next_alarm(
+        &mut self,
+        rng: &mut SimRng,
+        from: u64,
+        limit: u64,
+        threshold: u32,
+    ) -> Option<u64> {
+        let threshold = threshold.max(1);
+        let mut i = 0;
+        loop {
+            let run = match self.runs.get(i) {
+                Some(r) => *r,
+                None => {
+                    let from = self
+                        .runs
+                        .back()
+                        .map_or(from, |r| r.first + r.len as u64 + 1);
+                    self.draw(rng, from, threshold)?
+                }
+            };
+            if run.first >= limit {
+                return None;
+            }
+            if run.len >= threshold {
+                return Some(run.first);
+            }
+            i += 1;
+        }
+    }
 }
 
 enum Mode {
     /// Every check is simulated.
     Explicit,
-    /// Pre-drawn runs of failures, in order; the first is the next to happen.
-    Skipping { runs: VecDeque<FailRun>, q: f64 },
+    /// Pre-drawn runs of failures.
+    Skipping(FailRuns),
 }
 
 pub struct Checks {
@@ -68,7 +158,7 @@ impl Checks {
 /// The probability that one check over `link` (in its current state) fails
 /// while the primary serves: by loss only, or `None` if a reply could also be
 /// later than the timeout.
-fn loss_only_failure(spec: &Link, link: &LinkState, timeout: SimDuration) -> Option<f64> {
+pub fn loss_only_failure(spec: &Link, link: &LinkState, timeout: SimDuration) -> Option<f64> {
     let latency = spec.latency.as_secs_f64() * link.latency_multiplier();
     let slack = timeout.as_secs_f64() - 2.0 * latency;
     let late = match &spec.jitter {
@@ -108,10 +198,7 @@ impl World<'_> {
         let plan = self.checks.plan;
         match self.clean_path_q() {
             Some(q) if self.checks.skipping => {
-                self.checks.mode = Mode::Skipping {
-                    runs: VecDeque::new(),
-                    q,
-                };
+                self.checks.mode = Mode::Skipping(FailRuns::new(q));
                 // Failures counted before this plan are reset by its first
                 // check if that one succeeds: simulate that check.
                 let counted = self.failover.consecutive_failures > 0;
@@ -138,7 +225,7 @@ impl World<'_> {
     /// Checks need no per-write attention: outcomes are pre-drawn, or no
     /// manager is alive to check.
     pub(super) fn checks_steady(&self) -> bool {
-        matches!(self.checks.mode, Mode::Skipping { .. }) || self.active_monitor().is_none()
+        matches!(self.checks.mode, Mode::Skipping(_)) || self.active_monitor().is_none()
     }
 
     /// The failure rate of a check on a clean path to a serving primary;
@@ -160,72 +247,28 @@ impl World<'_> {
         loss_only_failure(&self.scenario.links[link], state, timeout)
     }
 
-    /// Draws the next run of failures starting at or after grid index `from`
-    /// and appends it; `None` if checks on this path never fail.
+    /// Draws the manager's next run of failures from grid index `from`.
     fn draw_run(&mut self, from: u64) -> Option<FailRun> {
-        let Mode::Skipping { runs, q } = &mut self.checks.mode else {
+        let threshold = self.scenario.failover.health_check.threshold;
+        let Mode::Skipping(runs) = &mut self.checks.mode else {
             return None;
         };
-        let q = *q;
-        if q <= 0.0 {
-            return None;
-        }
-        let rng = &mut self.rng.probes;
-        // Checks to the next failure, 1 included: geometric by inversion.
-        let u: f64 = 1.0 - rng.random::<f64>();
-        let gap = (u.ln() / (-q).ln_1p()).floor();
-        let gap = if gap.is_finite() && gap < 1e18 {
-            gap as u64
-        } else {
-            u64::MAX / 4
-        };
-        let threshold = self.scenario.failover.health_check.threshold.max(1);
-        let mut len = 1;
-        while len < threshold && rng.random::<f64>() < q {
-            len += 1;
-        }
-        let run = FailRun {
-            first: from.saturating_add(gap),
-            len,
-            reset: gap > 0,
-        };
-        runs.push_back(run);
-        Some(run)
+        runs.draw(&mut self.rng.probes, from, threshold)
     }
 
     /// When the next false alarm (a run of `threshold` failures on a healthy
     /// path) would start, drawing runs ahead as far as `limit`; `None` if none
     /// starts before it or checks are explicit.
     pub(super) fn next_false_alarm(&mut self, limit: SimTime) -> Option<SimTime> {
-        let threshold = self.scenario.failover.health_check.threshold.max(1);
-        let mut i = 0;
-        loop {
-            let run = match &self.checks.mode {
-                Mode::Skipping { runs, .. } => runs.get(i).copied(),
-                Mode::Explicit => return None,
-            };
-            let run = match run {
-                Some(r) => r,
-                None => {
-                    let from = match &self.checks.mode {
-                        Mode::Skipping { runs, .. } => {
-                            runs.back().map(|r| r.first + r.len as u64 + 1)
-                        }
-                        Mode::Explicit => None,
-                    };
-                    let from = from.unwrap_or(self.now.0 / self.check_interval() + 1);
-                    self.draw_run(from)?
-                }
-            };
-            let at = self.check_at(run.first);
-            if at >= limit {
-                return None;
-            }
-            if run.len >= threshold {
-                return Some(at);
-            }
-            i += 1;
-        }
+        let threshold = self.scenario.failover.health_check.threshold;
+        let interval = self.check_interval();
+        let from = self.now.0 / interval + 1;
+        let Mode::Skipping(runs) = &mut self.checks.mode else {
+            return None;
+        };
+        let limit = limit.0.div_ceil(interval);
+        runs.next_alarm(&mut self.rng.probes, from, limit, threshold)
+            .map(|k| self.check_at(k))
     }
 
     pub(super) fn on_health_check_due(&mut self, plan: u32) {
@@ -235,12 +278,12 @@ impl World<'_> {
         let hc = self.scenario.failover.health_check;
         let front = match &self.checks.mode {
             Mode::Explicit => None,
-            Mode::Skipping { runs, .. } => runs.front().copied(),
+            Mode::Skipping(runs) => runs.front(),
         };
         let k = self.now.0 / self.check_interval();
         let watching = self.failover.phase == Phase::Watching;
         let Some(run) = front else {
-            if let Mode::Skipping { .. } = self.checks.mode {
+            if let Mode::Skipping(_) = self.checks.mode {
                 // A path whose checks never fail: this one resets the count.
                 if watching {
                     self.schedule_in(SimDuration(1), Event::CheckCompleted { ok: true });
@@ -272,11 +315,11 @@ impl World<'_> {
         if watching {
             self.schedule_in(SimDuration(1), Event::CheckCompleted { ok: true });
         }
-        if let Mode::Skipping { runs, .. } = &mut self.checks.mode {
+        if let Mode::Skipping(runs) = &mut self.checks.mode {
             runs.pop_front();
         }
         let next = match &self.checks.mode {
-            Mode::Skipping { runs, .. } => runs.front().copied(),
+            Mode::Skipping(runs) => runs.front(),
             Mode::Explicit => None,
         };
         let next = next.or_else(|| self.draw_run(k + 1));
