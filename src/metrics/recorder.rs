@@ -39,6 +39,12 @@ struct Steady {
     /// Writes of aggregate periods, and their (write, connected standby) pairs.
     aggregate_writes: u64,
     aggregate_lag_pairs: u64,
+    /// Active-active: write arrivals sampled, and what happened to them
+    /// (rates per arrival, for the aggregate periods' writes).
+    arrivals: u64,
+    conflicts: u64,
+    lost_updates: u64,
+    shed: u64,
 }
 
 impl Steady {
@@ -51,6 +57,10 @@ impl Steady {
             lag_max: SimDuration::ZERO,
             aggregate_writes: 0,
             aggregate_lag_pairs: 0,
+            arrivals: 0,
+            conflicts: 0,
+            lost_updates: 0,
+            shed: 0,
         }
     }
 }
@@ -215,6 +225,45 @@ impl Recorder {
         }
     }
 
+    /// Active-active: a write arrived (sampled for aggregate periods when steady).
+    #[inline]
+    pub fn count_arrival(&mut self) {
+        if let Some(slot) = self.steady_slot {
+            self.steady(slot).arrivals += 1;
+        }
+    }
+
+    /// Two concurrent writes to one key; `lost`: one of them was overwritten.
+    #[inline]
+    pub fn count_conflict(&mut self, lost: bool) {
+        self.conflicts += 1;
+        if let Some(slot) = self.steady_slot {
+            self.steady(slot).conflicts += 1;
+        }
+        if lost {
+            self.count_lost_update();
+        }
+    }
+
+    /// An update silently overwritten (a conflict, or an older timestamp winning).
+    #[inline]
+    pub fn count_lost_update(&mut self) {
+        self.lost_updates += 1;
+        if let Some(slot) = self.steady_slot {
+            self.steady(slot).lost_updates += 1;
+        }
+    }
+
+    /// A request refused for lack of capacity.
+    #[inline]
+    pub fn count_shed(&mut self) {
+        self.writes_failed += 1;
+        self.shed_requests += 1;
+        if let Some(slot) = self.steady_slot {
+            self.steady(slot).shed += 1;
+        }
+    }
+
     fn steady(&mut self, slot: usize) -> &mut Steady {
         while self.steady.len() <= slot {
             self.steady.push(Steady::new());
@@ -253,6 +302,18 @@ impl Recorder {
                 s
             };
             add_scaled(&mut self.write_latency, &sample.latency, s.aggregate_writes);
+            if sample.arrivals > 0 {
+                // Active-active outcomes at the sample's rates per arrival.
+                let scaled = |x: u64| {
+                    (x as f64 * s.aggregate_writes as f64 / sample.arrivals as f64).round() as u64
+                };
+                self.conflicts += scaled(sample.conflicts);
+                self.lost_updates += scaled(sample.lost_updates);
+                let shed = scaled(sample.shed).min(s.aggregate_writes);
+                self.shed_requests += shed;
+                self.writes -= shed;
+                self.writes_failed += shed;
+            }
             let pairs = s.aggregate_lag_pairs;
             if pairs > 0 && !sample.lag.is_empty() {
                 add_scaled(&mut self.replication_lag, &sample.lag, pairs);

@@ -58,6 +58,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::LinkDegraded { .. } => "link_degraded",
         Event::LinkRestored { .. } => "link_restored",
         Event::GlbCheckDue => "glb_check_due",
+        Event::GlbSiteCheckDue { .. } => "glb_site_check_due",
         Event::GlbProbeArrived { .. } => "glb_probe_arrived",
         Event::GlbCheckCompleted { .. } => "glb_check_completed",
         Event::RoutesPublished { .. } => "routes_published",
@@ -147,6 +148,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 }
                 Event::WriteArrived
                 | Event::GlbCheckDue
+                | Event::GlbSiteCheckDue { .. }
                 | Event::ClientsSwitched
                 | Event::ShipTick
                 | Event::HealthCheckDue { .. }

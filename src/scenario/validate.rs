@@ -254,12 +254,6 @@ pub fn validate(raw: &RawScenario, content_hash: String) -> Result<Scenario, Vec
             }
         }
     }
-    if horizon_requested && aa {
-        c.fail(
-            sim.key("mode"),
-            "horizon runs support architecture = \"active-passive\" only so far; run active-active and hybrid designs in incident mode (mode = \"incident\")",
-        );
-    }
     let per_write_window = raw
         .simulation
         .per_write_window

@@ -20,7 +20,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
-use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId, great_circle_km};
+use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId};
+
+mod glb;
+mod quiet;
 
 use super::event::Event;
 use super::network::Undelivered;
@@ -130,6 +133,7 @@ pub struct Multi {
     /// The GLB's view: sites it routes to.
     healthy: Vec<bool>,
     check_failures: Vec<u32>,
+    glb: glb::GlbChecks,
     /// Current route of each client group, and the latest published version.
     routes: Vec<SiteId>,
     route_version: u32,
@@ -195,6 +199,7 @@ impl Multi {
             peers,
             healthy,
             check_failures: vec![0; n],
+            glb: glb::GlbChecks::new(n, s.horizon_mode.is_some()),
             routes: vec![s.topology.primary; s.workload.clients.len()],
             route_version: 0,
             keys: HashMap::default(),
@@ -239,8 +244,7 @@ impl World<'_> {
         self.reroute();
         let routes = self.multi().routes.clone();
         self.repoint_groups(&routes, SimTime::ZERO, true);
-        let interval = self.scenario.failover.health_check.interval;
-        self.schedule_in(interval, Event::GlbCheckDue);
+        self.start_glb_checks();
     }
 
     fn multi(&mut self) -> &mut Multi {
@@ -281,14 +285,17 @@ impl World<'_> {
     // ---- writes --------------------------------------------------------
 
     pub(super) fn on_aa_write_arrived(&mut self) {
+        if self.quiet {
+            return;
+        }
         let (group, site) = self.arrive();
+        self.metrics.count_arrival();
         if !self.serving(site) {
             self.metrics.writes_failed += 1;
             return;
         }
         let Some(wait) = self.admit(site) else {
-            self.metrics.writes_failed += 1;
-            self.metrics.shed_requests += 1;
+            self.metrics.count_shed();
             return;
         };
         self.metrics.writes += 1;
@@ -397,15 +404,13 @@ impl World<'_> {
                 prev.origin as usize != site && !known(m, prev.origin as usize, prev.seq);
             state.max_ts = prev.max_ts.max(ts);
             if concurrent {
-                self.metrics.conflicts += 1;
-                if policy == ConflictPolicy::LastWriterWins {
-                    // One of the two concurrent updates is overwritten.
-                    self.metrics.lost_updates += 1;
-                }
+                // With last-writer-wins one of the two concurrent updates is overwritten.
+                self.metrics
+                    .count_conflict(policy == ConflictPolicy::LastWriterWins);
             } else if policy == ConflictPolicy::LastWriterWins && ts < prev.max_ts {
                 // A causally later write with an earlier timestamp (clock
                 // skew): last-writer-wins keeps the older value.
-                self.metrics.lost_updates += 1;
+                self.metrics.count_lost_update();
             }
         }
         let m = self.multi.as_deref_mut().expect("active-active state");
@@ -604,225 +609,6 @@ impl World<'_> {
             .unwrap_or(to + 1);
         let log = &mut m.logs[origin];
         log.trim(keep.min(log.acked + 1));
-    }
-
-    // ---- global load balancer -----------------------------------------
-
-    /// Scores every healthy active site for every client group and routes
-    /// each group to the lowest score (the reference design's weights by
-    /// default): distance (km / 10,000, capped at 1), load (routed write rate
-    /// over capacity) and latency (round trip in ms / 1,000).
-    fn reroute(&mut self) {
-        let aa = self.aa().clone();
-        let s = self.scenario;
-        let rate = s.workload.writes_per_s;
-        let healthy: Vec<SiteId> = match self.multi().promoted {
-            Some(p) => vec![p],
-            None => s
-                .topology
-                .active
-                .iter()
-                .copied()
-                .filter(|&a| self.multi().healthy[a])
-                .collect(),
-        };
-        if healthy.is_empty() {
-            return;
-        }
-        let mut load = vec![0.0; s.datacenters.len()];
-        let mut routes = Vec::with_capacity(s.workload.clients.len());
-        for (g, group) in s.workload.clients.iter().enumerate() {
-            let mut best: Option<(f64, SiteId)> = None;
-            for &site in &healthy {
-                let d = &s.datacenters[site];
-                let km = great_circle_km(group.lat, group.lon, d.lat, d.lon);
-                let load_score = d
-                    .capacity_per_s
-                    .map_or(0.0, |c| (load[site] + group.share * rate) / c);
-                let rtt_ms = self.clients.rtt[g][site].as_millis_f64();
-                let score = aa.distance_weight * (km / 10_000.0).min(1.0)
-                    + aa.load_weight * load_score
-                    + aa.latency_weight * rtt_ms / 1000.0;
-                if best.is_none_or(|(b, _)| score < b) {
-                    best = Some((score, site));
-                }
-            }
-            let (_, site) = best.expect("at least one healthy site");
-            load[site] += group.share * rate;
-            routes.push(site);
-        }
-        self.multi().routes = routes;
-    }
-
-    pub(super) fn on_glb_check_due(&mut self) {
-        let hc = self.scenario.failover.health_check;
-        self.schedule_in(hc.interval, Event::GlbCheckDue);
-        let Some(glb) = self
-            .scenario
-            .failover
-            .monitors
-            .iter()
-            .copied()
-            .find(|&m| self.sites[m].is_up())
-        else {
-            return;
-        };
-        for &site in &self.scenario.topology.active {
-            if site == glb {
-                let ok = self.sites[site].is_up();
-                self.schedule_in(
-                    SimDuration::ZERO,
-                    Event::GlbCheckCompleted {
-                        site: site as u16,
-                        ok,
-                    },
-                );
-                continue;
-            }
-            let link = self.scenario.link_between[glb][site];
-            let spec = &self.scenario.links[link];
-            match self
-                .network
-                .datagram_delay(spec, link, &mut self.rng.probes)
-            {
-                Some(d) if d < hc.timeout => self.schedule_in(
-                    d,
-                    Event::GlbProbeArrived {
-                        site: site as u16,
-                        sent: self.now,
-                    },
-                ),
-                _ => self.schedule_in(
-                    hc.timeout,
-                    Event::GlbCheckCompleted {
-                        site: site as u16,
-                        ok: false,
-                    },
-                ),
-            }
-        }
-    }
-
-    pub(super) fn on_glb_probe_arrived(&mut self, site: u16, sent: SimTime) {
-        let deadline = sent + self.scenario.failover.health_check.timeout;
-        let site = site as SiteId;
-        let glb = self
-            .scenario
-            .failover
-            .monitors
-            .iter()
-            .copied()
-            .find(|&m| self.sites[m].is_up());
-        let reply = match glb {
-            Some(glb) if self.sites[site].is_up() && glb != site => {
-                let link = self.scenario.link_between[glb][site];
-                let spec = &self.scenario.links[link];
-                self.network
-                    .datagram_delay(spec, link, &mut self.rng.probes)
-            }
-            _ => None,
-        };
-        match reply {
-            Some(d) if self.now + d <= deadline => self.schedule_in(
-                d,
-                Event::GlbCheckCompleted {
-                    site: site as u16,
-                    ok: true,
-                },
-            ),
-            _ => self.schedule(
-                deadline,
-                Event::GlbCheckCompleted {
-                    site: site as u16,
-                    ok: false,
-                },
-            ),
-        }
-    }
-
-    pub(super) fn on_glb_check_completed(&mut self, site: u16, ok: bool) {
-        let site = site as SiteId;
-        let threshold = self.scenario.failover.health_check.threshold;
-        let now = self.now;
-        let actually_up = self.sites[site].is_up();
-        let m = self.multi();
-        let was_healthy = m.healthy[site];
-        if ok {
-            m.check_failures[site] = 0;
-            if !was_healthy {
-                // Back in rotation after one good check.
-                m.healthy[site] = true;
-                if m.promoted.is_some() {
-                    self.schedule_region_failback();
-                } else {
-                    self.publish_routes();
-                }
-            }
-            return;
-        }
-        m.check_failures[site] += 1;
-        if was_healthy && m.check_failures[site] >= threshold {
-            m.healthy[site] = false;
-            self.metrics.failovers += 1;
-            if actually_up {
-                self.metrics.false_failovers += 1;
-            }
-            let hybrid = self.scenario.architecture == crate::model::Architecture::Hybrid;
-            let region_down = hybrid
-                && self
-                    .scenario
-                    .topology
-                    .active
-                    .iter()
-                    .all(|&a| !self.multi().healthy[a]);
-            // Detected when the failed site leaves rotation (for a regional
-            // disaster, the first of its sites to do so).
-            if (self.multi().incident_site == Some(site) || region_down)
-                && let Some(inc) = self.open_incident_mut()
-            {
-                inc.detected.get_or_insert(now);
-            }
-            if region_down
-                && self.multi().region_failover.is_none()
-                && self.multi().promoted.is_none()
-            {
-                self.begin_region_failover();
-            } else {
-                self.publish_routes();
-            }
-        }
-    }
-
-    /// Recomputes the routes and publishes them: at once with anycast, after
-    /// the DNS update delay otherwise.
-    fn publish_routes(&mut self) {
-        self.reroute();
-        let m = self.multi();
-        m.route_version += 1;
-        let version = m.route_version;
-        let delay = if self.aa().anycast {
-            SimDuration::ZERO
-        } else {
-            self.scenario
-                .failover
-                .dns
-                .update_delay
-                .sample_duration(&mut self.rng.failover)
-        };
-        self.schedule_in(delay, Event::RoutesPublished { version });
-    }
-
-    pub(super) fn on_routes_published(&mut self, version: u32) {
-        if version != self.multi().route_version {
-            return; // superseded by newer routes
-        }
-        let routes = self.multi().routes.clone();
-        let immediate = self.aa().anycast;
-        let (first, last) = self.repoint_groups(&routes, self.now, immediate);
-        self.schedule(first, Event::ClientsSwitched);
-        if last > first {
-            self.schedule(last, Event::ClientsSwitched);
-        }
     }
 
     /// Closes the open incident once every client that was on the failed site

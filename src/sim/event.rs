@@ -103,6 +103,12 @@ pub enum Event {
     },
     /// Active-active: the global load balancer checks every active site.
     GlbCheckDue,
+    /// Active-active, horizon runs: the next check of `site` whose outcome
+    /// matters (the load balancer's pre-drawn runs of failures, plan `plan`).
+    GlbSiteCheckDue {
+        site: u16,
+        plan: u32,
+    },
     /// Active-active: a load-balancer probe reaches `site`.
     GlbProbeArrived {
         site: u16,

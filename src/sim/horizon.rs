@@ -102,7 +102,11 @@ impl World<'_> {
     /// Something changed (a failure, a repair, an alarm, a promotion): checks
     /// are re-planned, and the steady state must be re-established.
     pub(super) fn disturbed(&mut self) {
-        self.replan_checks();
+        if self.multi.is_some() {
+            self.replan_glb();
+        } else {
+            self.replan_checks();
+        }
         if self.horizon.is_some() {
             self.set_sampling(None);
             if let Some(h) = &mut self.horizon {
@@ -136,7 +140,12 @@ impl World<'_> {
         if h.quiet_since.is_some() {
             return;
         }
-        if self.now < h.last_disturbance + w || !self.is_steady() {
+        let steady = if self.multi.is_some() {
+            self.aa_is_steady()
+        } else {
+            self.is_steady()
+        };
+        if self.now < h.last_disturbance + w || !steady {
             self.set_sampling(None);
             self.schedule_in(w, Event::TryQuiet);
             return;
@@ -144,7 +153,11 @@ impl World<'_> {
         // Steady: per-write samples from here on describe aggregate periods
         // under the same condition. A condition sampled for less than a
         // window is sampled further before any aggregate period uses it.
-        let condition = self.steady_condition();
+        let condition = if self.multi.is_some() {
+            self.aa_steady_condition()
+        } else {
+            self.steady_condition()
+        };
         let slot = self.horizon.as_mut().map_or(0, |h| h.slot_of(condition));
         self.set_sampling(Some(slot));
         let sampled = self
@@ -185,7 +198,12 @@ impl World<'_> {
                 .unwrap_or(limit)
                 .min(limit)
         };
-        self.next_false_alarm(failure).unwrap_or(failure)
+        let alarm = if self.multi.is_some() {
+            self.next_glb_false_alarm(failure)
+        } else {
+            self.next_false_alarm(failure)
+        };
+        alarm.unwrap_or(failure)
     }
 
     /// What the steady latency and lag depend on: the primary, the standbys
@@ -269,6 +287,9 @@ impl World<'_> {
             h.quiet_since = Some((self.now, slot));
         }
         self.quiet = true;
+        if self.multi.is_some() {
+            self.aa_enter_quiet();
+        }
         // Messages in flight are void: connected standbys are caught up at the end.
         for i in 0..self.streams.len() {
             let epoch = self.next_epoch();
@@ -306,6 +327,9 @@ impl World<'_> {
             return;
         };
         self.quiet = false;
+        if self.multi.is_some() {
+            return self.aa_close_quiet(since, slot);
+        }
         let now = self.now;
         let mean_writes = self.scenario.workload.writes_per_s * (now - since).as_secs_f64();
         let n = match Poisson::new(mean_writes) {

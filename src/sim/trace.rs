@@ -275,6 +275,7 @@ impl World<'_> {
                 (Some(site), false)
             }
             Event::GlbCheckDue
+            | Event::GlbSiteCheckDue { .. }
             | Event::RoutesPublished { .. }
             | Event::PeerDelivered { .. }
             | Event::PeerAcked { .. }

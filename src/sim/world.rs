@@ -341,10 +341,12 @@ impl<'s> World<'s> {
             Event::FailbackStarted { failover } => self.on_failback_started(failover),
             Event::AllClientsMoved { failover } => self.on_all_clients_moved(failover),
             Event::SiteFailed { site } if self.multi.is_some() => {
-                self.on_aa_site_failed(site as SiteId)
+                self.on_aa_site_failed(site as SiteId);
+                self.disturbed();
             }
             Event::SiteRepaired { site } if self.multi.is_some() => {
-                self.on_aa_site_repaired(site as SiteId)
+                self.on_aa_site_repaired(site as SiteId);
+                self.disturbed();
             }
             Event::SiteFailed { site } => {
                 self.monitoring.failures_active += 1;
@@ -397,6 +399,7 @@ impl<'s> World<'s> {
                 self.disturbed();
             }
             Event::GlbCheckDue => self.on_glb_check_due(),
+            Event::GlbSiteCheckDue { site, plan } => self.on_glb_site_check_due(site, plan),
             Event::GlbProbeArrived { site, sent } => self.on_glb_probe_arrived(site, sent),
             Event::GlbCheckCompleted { site, ok } => self.on_glb_check_completed(site, ok),
             Event::RoutesPublished { version } => self.on_routes_published(version),
