@@ -45,6 +45,9 @@ struct Steady {
     conflicts: u64,
     lost_updates: u64,
     shed: u64,
+    /// Conflicts of this condition's aggregate periods are counted in closed
+    /// form (a cut between sites taking writes), not at the sample's rate.
+    closed_form_conflicts: bool,
 }
 
 impl Steady {
@@ -61,6 +64,7 @@ impl Steady {
             conflicts: 0,
             lost_updates: 0,
             shed: 0,
+            closed_form_conflicts: false,
         }
     }
 }
@@ -254,6 +258,16 @@ impl Recorder {
         }
     }
 
+    /// Conflicts of an aggregate period under condition `slot`, counted in
+    /// closed form; `lost`: each loses an update (last-writer-wins).
+    pub fn add_cut_conflicts(&mut self, slot: usize, conflicts: u64, lost: bool) {
+        self.steady(slot).closed_form_conflicts = true;
+        self.conflicts += conflicts;
+        if lost {
+            self.lost_updates += conflicts;
+        }
+    }
+
     /// A request refused for lack of capacity.
     #[inline]
     pub fn count_shed(&mut self) {
@@ -307,8 +321,10 @@ impl Recorder {
                 let scaled = |x: u64| {
                     (x as f64 * s.aggregate_writes as f64 / sample.arrivals as f64).round() as u64
                 };
-                self.conflicts += scaled(sample.conflicts);
-                self.lost_updates += scaled(sample.lost_updates);
+                if !s.closed_form_conflicts {
+                    self.conflicts += scaled(sample.conflicts);
+                    self.lost_updates += scaled(sample.lost_updates);
+                }
                 let shed = scaled(sample.shed).min(s.aggregate_writes);
                 self.shed_requests += shed;
                 self.writes -= shed;

@@ -73,7 +73,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::AlertCheck => "alert_check",
         Event::PathSwitch { .. } => "path_switch",
         Event::TryQuiet => "try_quiet",
-        Event::WritesResume => "writes_resume",
+        Event::WritesResume { .. } => "writes_resume",
         Event::HorizonReached => "horizon_reached",
     }
 }
@@ -157,7 +157,7 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 | Event::TryQuiet
                 | Event::AlertCheck
                 | Event::PathSwitch { .. }
-                | Event::WritesResume
+                | Event::WritesResume { .. }
                 | Event::GrayStarted { .. }
                 | Event::GrayEnded { .. }
                 | Event::StallStarted { .. }

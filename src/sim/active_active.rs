@@ -23,6 +23,7 @@ use rand_distr::{Distribution, Zipf};
 use crate::model::{ActiveActive, ConflictPolicy, Scenario, SiteId};
 
 mod glb;
+mod key_mass;
 mod quiet;
 
 use super::event::Event;
@@ -161,6 +162,11 @@ pub struct Multi {
     /// Hybrid: a failback to the active region is scheduled or resyncing, since when.
     failback_pending: bool,
     failback_since: Option<SimTime>,
+    /// Horizon runs: ordered pairs of sites taking writes whose stream is
+    /// cut, since when (conflicts of aggregate periods, `quiet`).
+    cuts: Vec<(SiteId, SiteId)>,
+    cuts_since: SimTime,
+    key_mass: Option<key_mass::KeyMass>,
 }
 
 impl Multi {
@@ -228,6 +234,9 @@ impl Multi {
             promoted_at: SimTime::ZERO,
             failback_pending: false,
             failback_since: None,
+            cuts: Vec::new(),
+            cuts_since: SimTime::ZERO,
+            key_mass: None,
         }
     }
 }
@@ -577,12 +586,23 @@ impl World<'_> {
         }
         let (origin, from) = (peer.origin, peer.applied + 1);
         let log = &m.logs[origin];
+        if from < log.base() {
+            // Writes of aggregate periods, kept as spans.
+            let metrics = &mut self.metrics;
+            log.for_each_span_group(from, to, |commit, n| {
+                metrics.record_replication_lag_n(now - commit, n);
+            });
+        }
         for seq in from..=to {
             if let Some(w) = log.record(seq) {
                 self.metrics.record_replication_lag(now - w.commit);
             }
         }
-        let commit = log.record(to).map_or(now, |w| w.commit);
+        let commit = if to >= log.first() {
+            log.commit_of(to)
+        } else {
+            now
+        };
         let peer = &mut m.peers[p as usize];
         peer.applied = to;
         peer.applied_commit = commit;

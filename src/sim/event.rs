@@ -155,7 +155,10 @@ pub enum Event {
     /// Horizon runs: see whether the run can switch to aggregate writes.
     TryQuiet,
     /// Horizon runs: an aggregate period ends; writes are simulated one by one again.
-    WritesResume,
+    /// (`period` identifies the aggregate period; a superseded one's is void.)
+    WritesResume {
+        period: u32,
+    },
     /// The end of the simulated horizon.
     HorizonReached,
 }

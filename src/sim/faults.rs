@@ -81,6 +81,9 @@ impl World<'_> {
             // A recurring failure alternates up periods (`every`) and down
             // periods (`duration`) until the horizon; the whole sequence is
             // drawn now, so it does not depend on anything else in the run.
+            // Active-active horizon runs: a degradation only changes the
+            // network condition (`horizon::link_condition_changed`).
+            let soft = self.multi.is_some() && matches!(f.kind, FailureKind::LinkDegraded { .. });
             let rng = &mut self.rng.failures;
             let mut start = match (&f.at, &f.every) {
                 (Some(at), _) => SimTime::ZERO + at.sample_duration(rng),
@@ -92,7 +95,9 @@ impl World<'_> {
                 for &e in &begin {
                     self.queue.push(start, e);
                 }
-                if let Some(h) = &mut self.horizon {
+                if let Some(h) = &mut self.horizon
+                    && !soft
+                {
                     h.add_disturbance(start);
                 }
                 let Some(end) = end.filter(|&e| e < horizon) else {
@@ -101,7 +106,9 @@ impl World<'_> {
                 for &e in &finish {
                     self.queue.push(end, e);
                 }
-                if let Some(h) = &mut self.horizon {
+                if let Some(h) = &mut self.horizon
+                    && !soft
+                {
                     h.add_disturbance(end);
                 }
                 let Some(every) = &f.every else { break };

@@ -36,6 +36,8 @@ pub struct Horizon {
     last_disturbance: SimTime,
     /// Start of the aggregate period in progress, and its network condition.
     quiet_since: Option<(SimTime, usize)>,
+    /// Counts aggregate periods: the `WritesResume` of a superseded one is void.
+    period: u32,
     /// Network conditions seen steady (the failures degrading links); each
     /// has its own steady sample in the recorder, at its index here.
     conditions: Vec<Vec<u32>>,
@@ -53,6 +55,7 @@ impl Horizon {
             cursor: 0,
             last_disturbance: SimTime::ZERO,
             quiet_since: None,
+            period: 0,
             conditions: Vec::new(),
             sampled: Vec::new(),
             sampling: None,
@@ -104,6 +107,7 @@ impl World<'_> {
     pub(super) fn disturbed(&mut self) {
         if self.multi.is_some() {
             self.replan_glb();
+            self.aa_note_cuts();
         } else {
             self.replan_checks();
         }
@@ -168,6 +172,17 @@ impl World<'_> {
             self.schedule_in(w, Event::TryQuiet);
             return;
         }
+        let Some(resume) = self.quiet_until() else {
+            self.schedule_in(w, Event::TryQuiet);
+            return;
+        };
+        self.enter_quiet(resume, slot);
+    }
+
+    /// When an aggregate period may start now, until when: a window before
+    /// the next disturbance (or the horizon); `None` if that is too close.
+    fn quiet_until(&mut self) -> Option<SimTime> {
+        let w = self.horizon.as_ref()?.mode.window;
         let end = SimTime::ZERO + self.scenario.horizon;
         let next = self.next_disturbance(end);
         let resume = if next >= end {
@@ -175,11 +190,50 @@ impl World<'_> {
         } else {
             SimTime(next.0.saturating_sub(w.0))
         };
-        if resume < self.now + w {
-            self.schedule_in(w, Event::TryQuiet);
+        (resume >= self.now + w).then_some(resume)
+    }
+
+    /// A link degradation began or ended. In active-active horizon runs it
+    /// only changes the network condition (no failover, alert or path
+    /// switch depends on it there): an aggregate period in progress ends and
+    /// a new one starts at once under the new condition if that was sampled
+    /// before; otherwise writes are simulated one by one to sample it. Its
+    /// relaxation to the new steady state (one delivery time) is not simulated.
+    pub(super) fn link_condition_changed(&mut self) {
+        let soft = self.multi.is_some() && self.horizon.as_ref().is_some_and(|h| h.mode.aggregate);
+        if !soft {
+            return self.disturbed();
+        }
+        self.replan_glb();
+        self.aa_note_cuts();
+        let quiet = self.horizon.as_ref().and_then(|h| h.quiet_since).is_some();
+        if !quiet {
+            // Per-write samples from here on are of the new condition.
+            self.set_sampling(None);
             return;
         }
-        self.enter_quiet(resume, slot);
+        self.close_quiet();
+        let w = self
+            .horizon
+            .as_ref()
+            .map_or(SimDuration::ZERO, |h| h.mode.window);
+        let condition = self.aa_steady_condition();
+        let slot = self.horizon.as_mut().map_or(0, |h| h.slot_of(condition));
+        let sampled = self
+            .horizon
+            .as_ref()
+            .map_or(SimDuration::ZERO, |h| h.sampled_for(slot, self.now));
+        if sampled >= w
+            && self.aa_is_steady()
+            && let Some(resume) = self.quiet_until()
+        {
+            return self.enter_quiet(resume, slot);
+        }
+        // The pending `WritesResume` is void: writes resume now.
+        if let Some(h) = &mut self.horizon {
+            h.period = h.period.wrapping_add(1);
+        }
+        self.resume_writes(None);
     }
 
     /// The next pre-drawn failure event or false alarm before `limit`.
@@ -283,8 +337,11 @@ impl World<'_> {
         self.evaluate_alerts();
         // Nothing to sample while no write is simulated; it resumes with them.
         self.set_sampling(None);
+        let mut period = 0;
         if let Some(h) = &mut self.horizon {
             h.quiet_since = Some((self.now, slot));
+            h.period = h.period.wrapping_add(1);
+            period = h.period;
         }
         self.quiet = true;
         if self.multi.is_some() {
@@ -295,17 +352,22 @@ impl World<'_> {
             let epoch = self.next_epoch();
             self.streams[i].void_in_flight(epoch);
         }
-        self.schedule(resume, Event::WritesResume);
+        self.schedule(resume, Event::WritesResume { period });
     }
 
-    pub(super) fn on_writes_resume(&mut self) {
-        let slot = self
-            .horizon
-            .as_ref()
-            .and_then(|h| h.quiet_since)
-            .map(|(_, slot)| slot);
+    pub(super) fn on_writes_resume(&mut self, period: u32) {
+        let Some(h) = &self.horizon else { return };
+        if h.period != period {
+            return;
+        }
+        let slot = h.quiet_since.map(|(_, slot)| slot);
         self.close_quiet();
         // Steady until the disturbance a window ahead: sample it.
+        self.resume_writes(slot);
+    }
+
+    /// Writes are simulated one by one again (sampling condition `slot`).
+    fn resume_writes(&mut self, slot: Option<usize>) {
         self.set_sampling(slot);
         self.schedule_first_write();
         if let Shipping::Periodic { interval } = self.scenario.replication.shipping {

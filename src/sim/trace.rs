@@ -288,7 +288,7 @@ impl World<'_> {
             | Event::TryQuiet
             | Event::AlertCheck
             | Event::PathSwitch { .. }
-            | Event::WritesResume
+            | Event::WritesResume { .. }
             | Event::GrayStarted { .. }
             | Event::GrayEnded { .. }
             | Event::StallStarted { .. }

@@ -371,12 +371,12 @@ impl<'s> World<'s> {
             Event::LinkDegraded { link, failure } => {
                 self.monitoring.failures_active += 1;
                 self.on_link_degraded(link as usize, failure);
-                self.disturbed();
+                self.link_condition_changed();
             }
             Event::LinkRestored { link, failure } => {
                 self.monitoring.failures_active = self.monitoring.failures_active.saturating_sub(1);
                 self.on_link_restored(link as usize, failure);
-                self.disturbed();
+                self.link_condition_changed();
             }
             Event::GrayStarted { site, failure } => {
                 self.monitoring.failures_active += 1;
@@ -410,7 +410,7 @@ impl<'s> World<'s> {
             Event::AlertCheck => self.on_alert_check(),
             Event::PathSwitch { group } => self.on_path_switch(group),
             Event::TryQuiet => self.on_try_quiet(),
-            Event::WritesResume => self.on_writes_resume(),
+            Event::WritesResume { period } => self.on_writes_resume(period),
             Event::HorizonReached => return false,
         }
         true

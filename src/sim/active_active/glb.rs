@@ -20,8 +20,8 @@ pub struct GlbChecks {
     /// when its checks are drawn in runs, the runs; `None`: explicit.
     plan: Vec<u32>,
     runs: Vec<Option<FailRuns>>,
-    /// Failed checks whose outcome the load balancer has not learnt yet.
-    pub failed_in_flight: u32,
+    /// Per site: failed checks whose outcome the load balancer has not learnt yet.
+    pub failed_in_flight: Vec<u32>,
 }
 
 impl GlbChecks {
@@ -31,7 +31,7 @@ impl GlbChecks {
             round_running: false,
             plan: vec![0; sites],
             runs: (0..sites).map(|_| None).collect(),
-            failed_in_flight: 0,
+            failed_in_flight: vec![0; sites],
         }
     }
 }
@@ -126,18 +126,31 @@ impl World<'_> {
         }
     }
 
-    /// Checks need no per-write attention: every serving site's outcomes are
-    /// pre-drawn, or no load balancer is alive.
+    /// The load balancer cannot reach `site` at all: its checks fail for sure.
+    pub(in crate::sim) fn glb_cut_off(&self, site: SiteId) -> bool {
+        match self.glb_site() {
+            Some(glb) if glb != site => {
+                !self.network.links[self.scenario.link_between[glb][site]].is_up()
+            }
+            _ => false,
+        }
+    }
+
+    /// Checks need no per-write attention: the outcomes of every site in
+    /// rotation are pre-drawn; the others' checks fail for sure (the site is
+    /// down or cut off from the load balancer); or no load balancer is alive.
     pub(in crate::sim) fn glb_checks_steady(&self) -> bool {
         let m = self.multi.as_deref().expect("state");
-        self.glb_site().is_none()
-            || (m.glb.failed_in_flight == 0
-                && self
-                    .scenario
-                    .topology
-                    .active
-                    .iter()
-                    .all(|&a| !self.sites[a].is_up() || m.glb.runs[a].is_some()))
+        if self.glb_site().is_none() {
+            return true;
+        }
+        self.scenario.topology.active.iter().all(|&a| {
+            if m.healthy[a] {
+                m.glb.runs[a].is_some() && m.glb.failed_in_flight[a] == 0
+            } else {
+                !self.sites[a].is_up() || self.glb_cut_off(a)
+            }
+        })
     }
 
     /// When the next false alarm (a run of `threshold` failed checks of a
@@ -204,7 +217,7 @@ impl World<'_> {
 
     /// A check of `site` that fails: the load balancer learns it at `at`.
     fn glb_fail_at(&mut self, site: SiteId, at: SimTime) {
-        self.multi().glb.failed_in_flight += 1;
+        self.multi().glb.failed_in_flight[site] += 1;
         self.schedule(
             at,
             Event::GlbCheckCompleted {
@@ -262,7 +275,9 @@ impl World<'_> {
     pub(in crate::sim) fn on_glb_check_due(&mut self) {
         let hc = self.scenario.failover.health_check;
         let explicit = |w: &Self, site: SiteId| {
-            w.multi.as_deref().is_some_and(|m| m.glb.runs[site].is_none())
+            w.multi
+                .as_deref()
+                .is_some_and(|m| m.glb.runs[site].is_none())
         };
         if !self
             .scenario
@@ -343,7 +358,7 @@ impl World<'_> {
         let actually_up = self.sites[site].is_up();
         let m = self.multi();
         if !ok {
-            m.glb.failed_in_flight = m.glb.failed_in_flight.saturating_sub(1);
+            m.glb.failed_in_flight[site] = m.glb.failed_in_flight[site].saturating_sub(1);
         }
         let was_healthy = m.healthy[site];
         if ok {
@@ -417,6 +432,7 @@ impl World<'_> {
         if version != self.multi().route_version {
             return; // superseded by newer routes
         }
+        self.aa_note_cuts();
         let routes = self.multi().routes.clone();
         let immediate = self.aa().anycast;
         let (first, last) = self.repoint_groups(&routes, self.now, immediate);

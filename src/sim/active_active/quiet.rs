@@ -10,9 +10,18 @@
 //!   will need stay in the origin's log as a span;
 //! - latency, lag, conflicts, lost updates and shed requests follow the
 //!   steady per-write sample under the same condition (routes, connected
-//!   peers, degradations), scaled in when the run ends.
+//!   peers, degradations), scaled in when the run ends;
+//! - except while two sites taking writes are cut off from each other: the
+//!   conflict rate then grows with the length of the cut, and conflicts are
+//!   counted in closed form (`key_mass`), with the key table's boundaries.
+//!   Conflicts of connected sites during a cut (milliseconds of lag against
+//!   minutes of cut) and clock-skew losses during it are left out.
 
 use rand_distr::{Distribution, Poisson};
+
+use crate::model::{ConflictPolicy, SiteId};
+
+use super::key_mass::KeyMass;
 
 use super::super::time::{SimDuration, SimTime};
 use super::super::world::World;
@@ -34,13 +43,13 @@ impl World<'_> {
         {
             return false;
         }
+        // The load balancer's view matches the sites' states (a site it is
+        // cut off from stays out of rotation: its checks fail for sure).
         if m.promoted.is_none()
-            && self
-                .scenario
-                .topology
-                .active
-                .iter()
-                .any(|&a| m.healthy[a] != self.sites[a].is_up())
+            && self.scenario.topology.active.iter().any(|&a| {
+                let up = self.sites[a].is_up();
+                m.healthy[a] != up && !(up && self.glb_cut_off(a))
+            })
         {
             return false;
         }
@@ -65,14 +74,72 @@ impl World<'_> {
                 // A down origin's streams stay nominally open until it returns.
                 (reachable && caught_up) || !self.sites[p.origin].is_up()
             } else {
-                // A peer whose site is down is fine; a reachable one
-                // reconnects soon. Two serving sites cut off from each other
-                // are not steady: the longer the cut, the more keys they both
-                // update (the conflict rate grows), so a cut between serving
-                // sites is simulated write by write.
-                !reachable && !(self.serving(p.origin) && self.serving(p.dest))
+                // A reachable peer reconnects soon. Sync within a region
+                // leaves the origin's writes unconfirmed without it.
+                !reachable && !(m.sync_in_region && p.in_region && self.takes_writes(p.origin))
             }
         })
+    }
+
+    /// Some client group is routed to `site` and it serves.
+    fn takes_writes(&self, site: SiteId) -> bool {
+        let m = self.multi.as_deref().expect("state");
+        self.serving(site) && m.routes.contains(&site)
+    }
+
+    /// Records which pairs of sites taking writes are cut off from each
+    /// other, and since when (after any change of state).
+    pub(in crate::sim) fn aa_note_cuts(&mut self) {
+        if self.horizon.is_none() {
+            return;
+        }
+        let m = self.multi.as_deref().expect("state");
+        let cuts: Vec<(SiteId, SiteId)> = m
+            .peers
+            .iter()
+            .filter(|p| !p.connected && self.takes_writes(p.origin) && self.takes_writes(p.dest))
+            .map(|p| (p.origin, p.dest))
+            .collect();
+        let now = self.now;
+        let m = self.multi();
+        if cuts != m.cuts {
+            m.cuts = cuts;
+            m.cuts_since = now;
+        }
+    }
+
+    /// Conflicts of an aggregate period `[since, now]` between sites cut off
+    /// from each other: consecutive writes to a key at the two sides, plus the
+    /// period's first writes against the cut's earlier ones, plus the writes
+    /// after the period against its last ones (the key table, kept per write,
+    /// does not see the period's writes).
+    fn cut_conflicts(&mut self, since: SimTime, window: SimDuration) -> f64 {
+        let rate = self.scenario.workload.writes_per_s;
+        let now = self.now;
+        let m = self.multi.as_deref().expect("state");
+        if m.cuts.is_empty() {
+            return 0.0;
+        }
+        let share = |site: SiteId| -> f64 {
+            self.scenario
+                .workload
+                .clients
+                .iter()
+                .zip(&m.routes)
+                .filter(|&(_, &r)| r == site)
+                .map(|(g, _)| g.share)
+                .sum()
+        };
+        let c: f64 = m.cuts.iter().map(|&(a, b)| share(a) * share(b)).sum();
+        let during = rate * (now - since).as_secs_f64();
+        let before = rate * since.since(m.cuts_since).as_secs_f64();
+        let after = rate * window.as_secs_f64();
+        let keys = self.aa().keys;
+        let m = self.multi();
+        let mass = m.key_mass.get_or_insert_with(|| KeyMass::new(&keys));
+        c * (mass.consecutive_pairs(during)
+            + mass.touched_in_both(during, before, 0.0)
+            + mass.touched_in_both(during, after, before))
     }
 
     /// What steady latency, lag and conflicts depend on: the promoted site,
@@ -149,7 +216,11 @@ impl World<'_> {
             let log = &mut m.logs[site];
             log.commit_aggregate(n, since, now, size, keep);
             let committed = log.committed;
-            for p in m.peers.iter_mut().filter(|p| p.origin == site && p.connected) {
+            for p in m
+                .peers
+                .iter_mut()
+                .filter(|p| p.origin == site && p.connected)
+            {
                 p.applied = committed;
                 p.applied_commit = now;
                 p.shipped = committed;
@@ -157,6 +228,19 @@ impl World<'_> {
             }
         }
         self.metrics.record_aggregate(slot, total, lag_pairs);
+        let window = self
+            .horizon
+            .as_ref()
+            .map_or(SimDuration::ZERO, |h| h.mode.window);
+        let expected = self.cut_conflicts(since, window);
+        if expected > 0.0 {
+            let k = match Poisson::new(expected) {
+                Ok(p) => p.sample(&mut self.rng.workload) as u64,
+                Err(_) => 0,
+            };
+            let lww = self.aa().conflict == ConflictPolicy::LastWriterWins;
+            self.metrics.add_cut_conflicts(slot, k, lww);
+        }
         self.network.idle_all(now);
     }
 }
