@@ -149,9 +149,18 @@ impl World<'_> {
         } else {
             self.is_steady()
         };
-        if self.now < h.last_disturbance + w || !steady {
+        // Not yet steady: look again a quarter window later (or exactly when
+        // a window has passed since the last disturbance).
+        let retry = SimDuration((w.0 / 4).max(1));
+        let settled = h.last_disturbance + w;
+        if self.now < settled || !steady {
             self.set_sampling(None);
-            self.schedule_in(w, Event::TryQuiet);
+            let next = if self.now < settled {
+                settled
+            } else {
+                self.now + retry
+            };
+            self.schedule(next, Event::TryQuiet);
             return;
         }
         // Steady: per-write samples from here on describe aggregate periods
@@ -169,11 +178,11 @@ impl World<'_> {
             .as_ref()
             .map_or(w, |h| h.sampled_for(slot, self.now));
         if sampled < w {
-            self.schedule_in(w, Event::TryQuiet);
+            self.schedule_in(SimDuration(w.0 - sampled.0), Event::TryQuiet);
             return;
         }
         let Some(resume) = self.quiet_until() else {
-            self.schedule_in(w, Event::TryQuiet);
+            self.schedule_in(retry, Event::TryQuiet);
             return;
         };
         self.enter_quiet(resume, slot);
