@@ -409,8 +409,11 @@ impl World<'_> {
             max_ts: ts,
         };
         if let Some(prev) = prev {
+            // A write lost with its failed site conflicts with nothing (it
+            // is counted lost instead).
+            let lost = prev.seq > m.lost_above[prev.origin as usize];
             let concurrent =
-                prev.origin as usize != site && !known(m, prev.origin as usize, prev.seq);
+                prev.origin as usize != site && !known(m, prev.origin as usize, prev.seq) && !lost;
             state.max_ts = prev.max_ts.max(ts);
             if concurrent {
                 // With last-writer-wins one of the two concurrent updates is overwritten.
@@ -787,6 +790,9 @@ impl World<'_> {
             }
         }
         m.promoted = Some(target);
+        // The standby's history is the history from now on: what it lacks
+        // was counted lost, and conflicts with nothing.
+        m.keys.clear();
         m.promoted_from = m.logs[target].committed;
         m.promoted_at = self.now;
         m.region_failover = None;

@@ -12,6 +12,7 @@ mod drill;
 mod failure_library;
 mod failure_modes;
 mod horizon;
+mod horizon_active_active;
 mod input_errors;
 mod lint;
 mod shard;
