@@ -62,7 +62,7 @@ impl World<'_> {
     /// path (loss only); `None` if its checks must be simulated one by one.
     fn glb_clean_q(&self, site: SiteId) -> Option<f64> {
         let m = self.multi.as_deref().expect("active-active state");
-        if !self.sites[site].is_up() || !m.healthy[site] || m.promoted.is_some() {
+        if !self.sites[site].is_up() || !m.healthy[site] {
             return None;
         }
         let glb = self.glb_site()?;
