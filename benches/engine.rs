@@ -77,12 +77,7 @@ fn scenario_runs(c: &mut Criterion) {
         "scenarios/active-active-horizon.toml",
         10,
     );
-    one_run(
-        c,
-        "horizon-10y-hybrid",
-        "scenarios/hybrid-horizon.toml",
-        10,
-    );
+    one_run(c, "horizon-10y-hybrid", "scenarios/hybrid-horizon.toml", 10);
 }
 
 /// A 1,000-run Monte Carlo of the incident scenario on all cores, and on one.

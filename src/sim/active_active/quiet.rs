@@ -76,7 +76,8 @@ impl World<'_> {
             } else {
                 // A reachable peer reconnects soon. Sync within a region
                 // leaves the origin's writes unconfirmed without it.
-                !reachable && !(m.sync_in_region && p.in_region && self.takes_writes(p.origin))
+                let blocks_acks = m.sync_in_region && p.in_region && self.takes_writes(p.origin);
+                !reachable && !blocks_acks
             }
         })
     }
