@@ -169,3 +169,15 @@ pub fn scenario_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Welch: the two means agree within 4 standard errors of their difference.
+pub fn agree(metric: &str, a: &[RunRow], b: &[RunRow]) {
+    let col = |rows: &[RunRow]| mean(rows.iter().filter_map(|r| r.metric(metric)));
+    let ((ma, sa, na), (mb, sb, nb)) = (col(a), col(b));
+    let se = (sa * sa + sb * sb).sqrt();
+    eprintln!("{metric}: aggregate {ma} +- {sa} (n {na}), per-write {mb} +- {sb} (n {nb})");
+    assert!(
+        (ma - mb).abs() <= 4.0 * se + 1e-12 * ma.abs().max(mb.abs()),
+        "{metric}: aggregate {ma} +- {sa} vs per-write {mb} +- {sb}"
+    );
+}

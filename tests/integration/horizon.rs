@@ -3,7 +3,7 @@
 
 use drsim::metrics::row::RunRow;
 
-use super::common::{Knobs, mean, run};
+use super::common::{Knobs, agree, mean, run};
 
 /// Two data sites and a monitor site; the primary and the standby fail about
 /// daily for half an hour, the link between them is degraded every other day.
@@ -41,18 +41,6 @@ duration = { dist = "exponential", mean = "1h" }
 "#,
         ..Knobs::default()
     }
-}
-
-/// Welch: the two means agree within 4 standard errors of their difference.
-fn agree(metric: &str, a: &[RunRow], b: &[RunRow]) {
-    let col = |rows: &[RunRow]| mean(rows.iter().filter_map(|r| r.metric(metric)));
-    let ((ma, sa, na), (mb, sb, nb)) = (col(a), col(b));
-    let se = (sa * sa + sb * sb).sqrt();
-    eprintln!("{metric}: aggregate {ma} +- {sa} (n {na}), per-write {mb} +- {sb} (n {nb})");
-    assert!(
-        (ma - mb).abs() <= 4.0 * se + 1e-12 * ma.abs().max(mb.abs()),
-        "{metric}: aggregate {ma} +- {sa} vs per-write {mb} +- {sb}"
-    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use drsim::metrics::row::RunRow;
 
-use crate::common::mean;
+use crate::common::{agree, mean};
 
 fn run(text: &str, runs: u64, seed: u64) -> Vec<RunRow> {
     let s =
@@ -13,16 +13,13 @@ fn run(text: &str, runs: u64, seed: u64) -> Vec<RunRow> {
     drsim::runner::monte_carlo(&s, runs, seed, 0, &|| {}).unwrap()
 }
 
-/// Welch: the two means agree within 4 standard errors of their difference.
-fn agree(metric: &str, a: &[RunRow], b: &[RunRow]) {
-    let col = |rows: &[RunRow]| mean(rows.iter().filter_map(|r| r.metric(metric)));
-    let ((ma, sa, na), (mb, sb, nb)) = (col(a), col(b));
-    let se = (sa * sa + sb * sb).sqrt();
-    eprintln!("{metric}: aggregate {ma} +- {sa} (n {na}), per-write {mb} +- {sb} (n {nb})");
-    assert!(
-        (ma - mb).abs() <= 4.0 * se + 1e-12 * ma.abs().max(mb.abs()),
-        "{metric}: aggregate {ma} +- {sa} vs per-write {mb} +- {sb}"
-    );
+/// The `[simulation]` lines of a horizon run, aggregate or write by write.
+fn horizon_mode(aggregate: bool) -> &'static str {
+    if aggregate {
+        "mode = \"horizon\""
+    } else {
+        "mode = \"horizon\"\naggregate = false"
+    }
 }
 
 fn events(rows: &[RunRow]) -> u64 {
@@ -35,11 +32,7 @@ fn events(rows: &[RunRow]) -> u64 {
 /// the load balancer loses dc-a) and degraded daily. A small key space makes
 /// conflicts frequent at a low write rate.
 fn busy_week(aggregate: bool) -> String {
-    let simulation = if aggregate {
-        "mode = \"horizon\""
-    } else {
-        "mode = \"horizon\"\naggregate = false"
-    };
+    let simulation = horizon_mode(aggregate);
     format!(
         r#"
 name = "aa-horizon-test"
@@ -188,11 +181,7 @@ fn active_active_aggregate_writes_agree_with_per_write_simulation() {
 /// regional disaster) and the design fails over across regions, then back
 /// once the region returns and has resynchronised.
 fn hybrid_week(aggregate: bool) -> String {
-    let simulation = if aggregate {
-        "mode = \"horizon\""
-    } else {
-        "mode = \"horizon\"\naggregate = false"
-    };
+    let simulation = horizon_mode(aggregate);
     format!(
         r#"
 name = "hybrid-horizon-test"

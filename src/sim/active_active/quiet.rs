@@ -82,6 +82,19 @@ impl World<'_> {
         })
     }
 
+    /// The share of all writes the client groups routed to `site` send.
+    fn routed_share(&self, site: SiteId) -> f64 {
+        let m = self.multi.as_deref().expect("state");
+        self.scenario
+            .workload
+            .clients
+            .iter()
+            .zip(&m.routes)
+            .filter(|&(_, &r)| r == site)
+            .map(|(g, _)| g.share)
+            .sum()
+    }
+
     /// Some client group is routed to `site` and it serves.
     fn takes_writes(&self, site: SiteId) -> bool {
         let m = self.multi.as_deref().expect("state");
@@ -121,16 +134,7 @@ impl World<'_> {
         if m.cuts.is_empty() {
             return 0.0;
         }
-        let share = |site: SiteId| -> f64 {
-            self.scenario
-                .workload
-                .clients
-                .iter()
-                .zip(&m.routes)
-                .filter(|&(_, &r)| r == site)
-                .map(|(g, _)| g.share)
-                .sum()
-        };
+        let share = |site| self.routed_share(site);
         let c: f64 = m.cuts.iter().map(|&(a, b)| share(a) * share(b)).sum();
         let during = rate * (now - since).as_secs_f64();
         let before = rate * since.since(m.cuts_since).as_secs_f64();
@@ -183,16 +187,7 @@ impl World<'_> {
         let rate = self.scenario.workload.writes_per_s;
         let (mut total, mut lag_pairs) = (0u64, 0u64);
         for site in 0..self.scenario.datacenters.len() {
-            let m = self.multi.as_deref().expect("state");
-            let share: f64 = self
-                .scenario
-                .workload
-                .clients
-                .iter()
-                .zip(&m.routes)
-                .filter(|&(_, &r)| r == site)
-                .map(|(g, _)| g.share)
-                .sum();
+            let share = self.routed_share(site);
             if share <= 0.0 {
                 continue;
             }
