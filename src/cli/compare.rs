@@ -27,6 +27,22 @@ const SHOWN: [&str; 9] = [
     "cost_monthly",
 ];
 
+/// The same for horizon studies: yearly figures and counts over the horizon.
+const SHOWN_HORIZON: [&str; 12] = [
+    "downtime_min_per_year",
+    "availability",
+    "incidents",
+    "failovers",
+    "false_failovers",
+    "lost_writes_per_year",
+    "lost_updates",
+    "rpo_s_max",
+    "rto_s",
+    "replication_lag_p99_s",
+    "write_latency_p99_ms",
+    "cost_monthly",
+];
+
 pub fn execute(args: CompareArgs) -> anyhow::Result<Outcome> {
     // Load everything first: one bad file stops the study before any run.
     let inputs = study::read_inputs(&args.scenarios)?;
@@ -72,7 +88,9 @@ pub fn render(
         st.seed,
         study::shell_word(&out.display().to_string())
     );
-    let table = side_by_side(labels, &all_rows);
+    let horizon = st.inputs.iter().any(|i| i.scenario.horizon_mode.is_some());
+    let shown: &[&'static str] = if horizon { &SHOWN_HORIZON } else { &SHOWN };
+    let table = side_by_side(labels, &all_rows, shown);
 
     let mut page = Page::new(&format!("drsim compare: {}", labels.join(" vs ")));
     let mut facts: Vec<(&str, String)> = vec![
@@ -291,11 +309,11 @@ pub fn comparison_csv(labels: &[String], all_rows: &[Vec<RunRow>]) -> anyhow::Re
 
 type Table = (Vec<String>, Vec<Vec<String>>);
 
-fn side_by_side(labels: &[String], all_rows: &[Vec<RunRow>]) -> Table {
+fn side_by_side(labels: &[String], all_rows: &[Vec<RunRow>], shown: &[&'static str]) -> Table {
     let mut headers = vec!["metric".to_string()];
     headers.extend(labels.iter().cloned());
     let mut rows = Vec::new();
-    for metric in SHOWN {
+    for &metric in shown {
         let mut row = vec![metric.to_string()];
         let mut any = false;
         for (i, r) in all_rows.iter().enumerate() {
