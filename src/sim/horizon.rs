@@ -144,11 +144,7 @@ impl World<'_> {
         if h.quiet_since.is_some() {
             return;
         }
-        let steady = if self.multi.is_some() {
-            self.aa_is_steady()
-        } else {
-            self.is_steady()
-        };
+        let steady = self.steady_now();
         // Not yet steady: look again a quarter window later (or exactly when
         // a window has passed since the last disturbance).
         let retry = SimDuration((w.0 / 4).max(1));
@@ -166,11 +162,7 @@ impl World<'_> {
         // Steady: per-write samples from here on describe aggregate periods
         // under the same condition. A condition sampled for less than a
         // window is sampled further before any aggregate period uses it.
-        let condition = if self.multi.is_some() {
-            self.aa_steady_condition()
-        } else {
-            self.steady_condition()
-        };
+        let condition = self.condition_now();
         let slot = self.horizon.as_mut().map_or(0, |h| h.slot_of(condition));
         self.set_sampling(Some(slot));
         let sampled = self
@@ -186,6 +178,24 @@ impl World<'_> {
             return;
         };
         self.enter_quiet(resume, slot);
+    }
+
+    /// The system is steady (active-passive, or active-active and hybrid).
+    fn steady_now(&self) -> bool {
+        if self.multi.is_some() {
+            self.aa_is_steady()
+        } else {
+            self.is_steady()
+        }
+    }
+
+    /// The key of the network condition steady samples are kept under.
+    fn condition_now(&self) -> Vec<u32> {
+        if self.multi.is_some() {
+            self.aa_steady_condition()
+        } else {
+            self.steady_condition()
+        }
     }
 
     /// When an aggregate period may start now, until when: a window before
@@ -226,14 +236,14 @@ impl World<'_> {
             .horizon
             .as_ref()
             .map_or(SimDuration::ZERO, |h| h.mode.window);
-        let condition = self.aa_steady_condition();
+        let condition = self.condition_now();
         let slot = self.horizon.as_mut().map_or(0, |h| h.slot_of(condition));
         let sampled = self
             .horizon
             .as_ref()
             .map_or(SimDuration::ZERO, |h| h.sampled_for(slot, self.now));
         if sampled >= w
-            && self.aa_is_steady()
+            && self.steady_now()
             && let Some(resume) = self.quiet_until()
         {
             return self.enter_quiet(resume, slot);
