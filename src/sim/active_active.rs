@@ -924,13 +924,7 @@ impl World<'_> {
             // The whole active region is down: no write is accepted from now.
             self.multi().region_down_at.get_or_insert(now);
         }
-        // Clients on the site lose their sticky sessions unless replicated.
-        let affected: Vec<u32> = (0..self.clients.states.len() as u32)
-            .filter(|&c| self.clients.states[c as usize].site_at(now) == site)
-            .collect();
-        if !self.aa().sessions_replicated {
-            self.metrics.sessions_lost += affected.len() as u64;
-        }
+        let affected = self.clients_cut_off(site);
         // Writes still on their way out of the site count; the rest are lost
         // with it unless some peer already has them.
         let m = self.multi.as_deref_mut().expect("state");
@@ -973,9 +967,9 @@ impl World<'_> {
         self.metrics.record_loss(lost, now - best_commit);
     }
 
-    /// The promoted standby, serving alone, fails: every client is cut off,
-    /// and the writes it took since its promotion (replicated nowhere) are lost.
-    fn on_promoted_standby_failed(&mut self, site: SiteId) {
+    /// The clients on `site` as it fails; they lose their sticky sessions
+    /// unless sessions are replicated.
+    fn clients_cut_off(&mut self, site: SiteId) -> Vec<u32> {
         let now = self.now;
         let affected: Vec<u32> = (0..self.clients.states.len() as u32)
             .filter(|&c| self.clients.states[c as usize].site_at(now) == site)
@@ -983,6 +977,14 @@ impl World<'_> {
         if !self.aa().sessions_replicated {
             self.metrics.sessions_lost += affected.len() as u64;
         }
+        affected
+    }
+
+    /// The promoted standby, serving alone, fails: every client is cut off,
+    /// and the writes it took since its promotion (replicated nowhere) are lost.
+    fn on_promoted_standby_failed(&mut self, site: SiteId) {
+        let now = self.now;
+        let affected = self.clients_cut_off(site);
         if self.open_incident_mut().is_none() && !affected.is_empty() {
             self.metrics.begin_incident(now);
             let m = self.multi();
