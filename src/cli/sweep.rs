@@ -234,7 +234,7 @@ pub fn render(
         files,
         terminal,
         reproduce,
-        outcome: Outcome::Passed,
+        outcome: super::study::outcome(results.iter().map(|r| &r.1)),
     })
 }
 

@@ -22,6 +22,30 @@ fn cell(csv: &str, point: &str, name: &str) -> f64 {
     row.split(',').nth(col).unwrap().parse().unwrap()
 }
 
+/// The exit code the README documents for a study's targets.csv: 2 if any
+/// target failed, else 3 if any is undecided, else 0 (also without targets).
+fn documented_exit_code(out: &std::path::Path) -> i32 {
+    let Ok(text) = std::fs::read_to_string(out.join("targets.csv")) else {
+        return 0;
+    };
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "verdict")
+        .unwrap();
+    let verdicts: Vec<String> = r.records().map(|x| x.unwrap()[col].to_string()).collect();
+    assert!(!verdicts.is_empty(), "targets.csv without rows");
+    if verdicts.iter().any(|v| v == "FAIL") {
+        2
+    } else if verdicts.iter().any(|v| v == "UNDECIDED") {
+        3
+    } else {
+        0
+    }
+}
+
 #[test]
 fn each_sweep_row_equals_a_separate_run_at_that_point() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,7 +65,10 @@ fn each_sweep_row_equals_a_separate_run_at_that_point() {
         .arg(dir.path().join("sweep"))
         .status()
         .unwrap();
-    assert!(st.success());
+    assert_eq!(
+        st.code(),
+        Some(documented_exit_code(&dir.path().join("sweep")))
+    );
     let csv = std::fs::read_to_string(dir.path().join("sweep/sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3);
 
@@ -62,7 +89,11 @@ fn each_sweep_row_equals_a_separate_run_at_that_point() {
         .status()
         .unwrap();
     // 30 runs cannot settle the file's p99 target: exit 3 (undecided), not an error.
-    assert!(matches!(st.code(), Some(0 | 3)), "{st:?}");
+    assert_eq!(st.code(), Some(3), "{st:?}");
+    assert_eq!(
+        st.code(),
+        Some(documented_exit_code(&dir.path().join("run")))
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("run/summary.json")).unwrap())
             .unwrap();
@@ -99,7 +130,15 @@ fn the_bundled_sweep_file_runs_as_it_is() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The verdicts of all points decide the exit code, as for `run`.
+    let code = documented_exit_code(dir.path());
+    assert_ne!(code, 0, "3 runs cannot pass a 0.99 target");
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 15);
     for f in [
