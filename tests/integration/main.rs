@@ -15,6 +15,7 @@ mod horizon;
 mod horizon_active_active;
 mod input_errors;
 mod lint;
+mod mechanisms;
 mod shard;
 mod slurm;
 mod sweep;
