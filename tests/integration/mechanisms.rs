@@ -676,24 +676,35 @@ latency_weight = 0.001
     }
 }
 
-/// The load weight and capacity spill-over: both groups sit at site A
-/// (access 0) and the score is the load term only: (rate routed to the site,
-/// the group included) / capacity. Rate 100/s; group 0 (share 3: 75/s) scores
-/// 75/100 = 0.75 at A (capacity 100/s) and 75/90 = 0.83 at B (90/s): A.
-/// Group 1 (25/s) then scores (75 + 25)/100 = 1.0 at A and 25/90 = 0.28 at B:
-/// it spills to B. So 75% of the writes see latency 0 and 25% the round trip
-/// from A to B (2 x km x 7.5 us): p50 = 0 (under 0.001 ms), p99 = that
-/// round trip within 0.1%. Neither site is over capacity: no shedding. The
+/// The load weight and capacity spill-over (docs/scenarios.md, `routing`:
+/// load = rate routed to the site, the group being placed included, over
+/// its capacity; groups placed in order; lower score wins). Rate 100/s;
+/// group 0 has share 3 (75/s), group 1 share 1 (25/s); access 0.
+///
+/// Spill-over: both groups at site A; load term only; capacities A 100/s,
+/// B 90/s. Group 0 scores 75/100 = 0.75 at A, 75/90 = 0.83 at B: A. Group 1
+/// scores (75 + 25)/100 = 1.0 at A, 25/90 = 0.28 at B: it spills to B. So 75%
+/// of the writes see latency 0 and 25% the round trip from A to B (2 x km x
+/// 7.5 us): p50 = 0 (under 0.001 ms), p99 = that round trip within 0.1%. The
 /// reference weights (0.5, 0.3, 0.2) give the same routes (scores computed
-/// below from the documented formula). Power: a load term without the
-/// group's own rate puts group 1 at A too (p99 = 0); ignoring capacities
-/// ties everything at A: fails.
+/// below from the documented formula). No site is over capacity: no
+/// shedding.
+///
+/// The group's own rate: group 0 at A, group 1 at B, capacities A 100/s,
+/// B 200/s, load term only. Group 0 scores 0.75 at A, 75/200 = 0.375 at B:
+/// B. Group 1 scores 25/100 = 0.25 at A, (75 + 25)/200 = 0.5 at B: A. Each
+/// group is sent to the other site: every write's latency is the A-B round
+/// trip (p50 = p99). Power: a load term without the group's own rate sends
+/// group 0 to A (a 0-0 tie, first site) and group 1 to B (0.75 vs 0): every
+/// latency 0; ignoring capacities ties everything at A: both fail.
 #[test]
 fn load_balancer_load_weight_spills_a_group_over_capacity() {
     let (a, b) = ((40.0, -75.0), (45.0, -60.0));
     let kab = km(a.0, a.1, b.0, b.1);
     let rtt_ab = rtt_ms(0.0, kab);
-    let sites = r#"
+    let sites = |cap_b: u32| {
+        format!(
+            r#"
 [[datacenters]]
 id = "dc-a"
 region = "ra"
@@ -706,9 +717,13 @@ id = "dc-b"
 region = "rb"
 lat = 45.0
 lon = -60.0
-capacity = "90/s"
-"#;
-    let clients = r#"
+capacity = "{cap_b}/s"
+"#
+        )
+    };
+    let clients = |second: &str| {
+        format!(
+            r#"
 [[workload.clients]]
 region = "ra"
 share = 3
@@ -716,43 +731,48 @@ count = 30
 access_rtt = "0s"
 
 [[workload.clients]]
-region = "ra"
+region = "{second}"
 share = 1
 count = 10
 access_rtt = "0s"
-"#;
+"#
+        )
+    };
     // The documented score with the reference weights, by hand.
     let score = |load: f64, cap: f64, km: f64, rtt: f64| {
         0.5 * (km / 10_000.0).min(1.0) + 0.3 * load / cap + 0.2 * rtt / 1000.0
     };
     assert!(score(75.0, 100.0, 0.0, 0.0) < score(75.0, 90.0, kab, rtt_ab));
     assert!(score(100.0, 100.0, 0.0, 0.0) > score(25.0, 90.0, kab, rtt_ab));
-    for routing in [
-        "distance_weight = 0.0\nload_weight = 1.0\nlatency_weight = 0.0",
-        "distance_weight = 0.5\nload_weight = 0.3\nlatency_weight = 0.2",
-    ] {
+    let load_only = "distance_weight = 0.0\nload_weight = 1.0\nlatency_weight = 0.0";
+    let reference = "distance_weight = 0.5\nload_weight = 0.3\nlatency_weight = 0.2";
+    // (capacity of B, region of group 1, routing, expected p50 and p99 in ms)
+    let cases = [
+        (90, "ra", load_only, 0.0, rtt_ab),
+        (90, "ra", reference, 0.0, rtt_ab),
+        (200, "rb", load_only, rtt_ab, rtt_ab),
+    ];
+    for (cap_b, second, routing, p50_want, p99_want) in cases {
         let text = multi_site(
             "active-active",
-            sites,
+            &sites(cap_b),
             "active = [\"dc-a\", \"dc-b\"]",
             "100/s",
-            clients,
+            &clients(second),
             &format!("[active_active.routing]\n{routing}\n"),
         );
         for r in parse_run(&text, "2m", 2, 52) {
-            let (p50, p99) = (
-                r.write_latency_p50_ms.unwrap(),
-                r.write_latency_p99_ms.unwrap(),
-            );
-            assert!(
-                p50 < 1e-3,
-                "{routing}: p50 {p50} ms, expected 0 (group 0 at A)"
-            );
-            assert!(
-                (p99 - rtt_ab).abs() <= 1e-3 * rtt_ab,
-                "{routing}: p99 {p99} ms, expected A -> B {rtt_ab} (group 1 spilled)"
-            );
-            assert_eq!(r.shed_requests, 0, "{routing}");
+            let case = format!("B {cap_b}/s, group 1 in {second}, {routing}");
+            for (name, got, want) in [
+                ("p50", r.write_latency_p50_ms.unwrap(), p50_want),
+                ("p99", r.write_latency_p99_ms.unwrap(), p99_want),
+            ] {
+                assert!(
+                    (got - want).abs() <= 1e-3 * want.max(1.0),
+                    "{case}: {name} {got} ms, expected {want}"
+                );
+            }
+            assert_eq!(r.shed_requests, 0, "{case}");
         }
     }
 }
