@@ -508,9 +508,22 @@ mod tests {
     }
 
     /// 1, 1, 1 scaled to 10: 10/3 each, rounded with the remainder carried,
-    /// so the counts are 3 or 4 and total exactly 10 (not 9 or 12).
+    /// so the counts are 3 or 4 and total exactly 10 (not 9 or 12). Ten
+    /// values scaled to 15 (1.5 each): carrying gives 1s and 2s; rounding
+    /// each on its own would give 2 x 9 = 18 and leave the last value none.
     #[test]
     fn scaling_carries_rounding_so_the_total_is_exact() {
+        let mut ten = hist();
+        for v in 1..=10 {
+            ten.record(v * MS).unwrap();
+        }
+        let mut into = hist();
+        add_scaled(&mut into, &ten, 15);
+        assert_eq!(into.len(), 15);
+        for v in 1..=10 {
+            let c = into.count_at(v * MS);
+            assert!((1..=2).contains(&c), "value {v}: count {c}");
+        }
         let mut sample = hist();
         for v in [1, 2, 3] {
             sample.record(v * MS).unwrap();
