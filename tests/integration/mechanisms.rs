@@ -794,9 +794,21 @@ access_rtt = "0s"
 /// a 5% error fails.
 #[test]
 fn clock_drift_loses_updates_between_hourly_resyncs() {
-    let text = multi_site(
-        "active-active",
-        r#"
+    let x = 0.5f64 * 0.001 * 3600.0;
+    let p_drift = 1.0 - (1.0 - (-x).exp()) / x;
+    assert!((p_drift - 0.5363).abs() < 1e-4, "hand value {p_drift}");
+    // B's clock line, and P(a write at B is lost).
+    let cases = [
+        ("clock_drift_ppm = -1000", p_drift),
+        // A constant offset: B's timestamps are 2 s behind; lost when A wrote
+        // in the last 2 s: 1 - e^(-0.5 x 2) = 0.632 (E = 4,551 in 4 h).
+        ("clock_offset = \"-2s\"", 1.0 - (-1.0f64).exp()),
+    ];
+    for (clock, p) in cases {
+        let text = multi_site(
+            "active-active",
+            &format!(
+                r#"
 [[datacenters]]
 id = "dc-a"
 region = "ra"
@@ -808,15 +820,16 @@ id = "dc-b"
 region = "rb"
 lat = 45.0
 lon = -60.0
-clock_drift_ppm = -1000
+{clock}
 
 [[links]]
 between = ["dc-a", "dc-b"]
 latency = "100us"
-"#,
-        "active = [\"dc-a\", \"dc-b\"]",
-        "1/s",
-        r#"
+"#
+            ),
+            "active = [\"dc-a\", \"dc-b\"]",
+            "1/s",
+            r#"
 [[workload.clients]]
 region = "ra"
 count = 10
@@ -827,23 +840,81 @@ region = "rb"
 count = 10
 access_rtt = "0s"
 "#,
-        "[active_active]\nconflict_resolution = \"last-writer-wins\"\n\n[active_active.keys]\ncount = 1\n",
+            "[active_active]\nconflict_resolution = \"last-writer-wins\"\n\n[active_active.keys]\ncount = 1\n",
+        );
+        let rows = parse_run(&text, "4h", 16, 61);
+        let expected = 0.5 * 4.0 * 3600.0 * p;
+        let (m, se, _) = mean(rows.iter().map(|r| (r.lost_updates - r.conflicts) as f64));
+        let conflicts: u64 = rows.iter().map(|r| r.conflicts).sum();
+        eprintln!("{clock}: skew losses {m} +- {se} vs {expected}; conflicts {conflicts}");
+        assert!(
+            se < 0.015 * expected,
+            "{clock}: SE {se} too wide for the stated power"
+        );
+        assert!(
+            (m - expected).abs() <= 4.0 * se,
+            "{clock}: lost updates by skew {m} +- {se}, expected {expected}"
+        );
+    }
+}
+
+/// Shedding beyond capacity (docs/scenarios.md, `overload = "shed"`: a
+/// token bucket of one second of capacity; a request without a token is
+/// refused and counted in `shed_requests`). Every client is routed to A
+/// (distance only; the group sits at A), capacity 90/s, offered 100/s for
+/// 120 s. The bucket starts full (90 tokens) and refills at 90/s, so at most
+/// 90 + 90 x 120 = 10,890 requests are served and shed = N - 10,890 + waste
+/// (refill lost while the bucket is full) + tokens left at the end. With a
+/// drift of -10 tokens/s against a Poisson sd of 10/s the level sits near
+/// empty (stationary depth ~ exponential, mean 100 / (2 x 10) = 5 tokens):
+/// each is about exponential with mean 5, so per run 0 <= shed - (N -
+/// 10,890) <= 60 (their sum exceeds 60 with probability 13 e^-12 = 1e-4). A
+/// bucket of any other size,
+/// a refill rate off by 1% (108 requests in 120 s), or shedding at the
+/// wrong site fails.
+#[test]
+fn capacity_sheds_what_the_token_bucket_cannot_serve() {
+    let text = multi_site(
+        "active-active",
+        r#"
+[[datacenters]]
+id = "dc-a"
+region = "ra"
+lat = 40.0
+lon = -75.0
+capacity = "90/s"
+
+[[datacenters]]
+id = "dc-b"
+region = "rb"
+lat = 45.0
+lon = -60.0
+"#,
+        "active = [\"dc-a\", \"dc-b\"]",
+        "100/s",
+        r#"
+[[workload.clients]]
+region = "ra"
+count = 10
+access_rtt = "0s"
+"#,
+        "[active_active]\noverload = \"shed\"\n\n[active_active.routing]\ndistance_weight = 1.0\nload_weight = 0.0\nlatency_weight = 0.0\n",
     );
-    let rows = parse_run(&text, "4h", 16, 61);
-    let x = 0.5f64 * 0.001 * 3600.0;
-    let p = 1.0 - (1.0 - (-x).exp()) / x;
-    let expected = 0.5 * 4.0 * 3600.0 * p;
-    let (m, se, _) = mean(rows.iter().map(|r| (r.lost_updates - r.conflicts) as f64));
-    let conflicts: u64 = rows.iter().map(|r| r.conflicts).sum();
-    eprintln!("skew losses {m} +- {se} vs {expected}; conflicts {conflicts}");
-    assert!(
-        se < 0.015 * expected,
-        "SE {se} too wide for the stated power"
-    );
-    assert!(
-        (m - expected).abs() <= 4.0 * se,
-        "lost updates by skew {m} +- {se}, expected {expected}"
-    );
+    for r in parse_run(&text, "120s", 4, 62) {
+        let excess = r.shed_requests as f64 - (r.writes as f64 - 10_890.0);
+        eprintln!(
+            "run {}: shed {} of {}, excess {excess}",
+            r.run, r.shed_requests, r.writes
+        );
+        assert!(
+            (-1e-9..=60.0).contains(&excess),
+            "run {}: shed {} of {} writes: {excess} beyond the bucket's bound",
+            r.run,
+            r.shed_requests,
+            r.writes
+        );
+        assert_eq!(r.writes_failed, r.shed_requests, "only shedding refuses");
+    }
 }
 
 /// A hybrid's promoted standby that fails (docs/scenarios.md: "if it fails
