@@ -418,8 +418,10 @@ replication_lag = "27s"
 /// no access round trip). A write is acknowledged when `acks` standbys have
 /// confirmed it: the acks-th fastest confirmation, 2 x its one-way latency.
 /// acks = 1, 2, 3: every write's latency is 20, 60, 100 ms; p50 and p99 are
-/// those within the histograms' 0.1%. Power: acks = 2 taken as the fastest
-/// (20 ms) or the slowest (100 ms) standby fails.
+/// those within the histograms' 0.1%; with the 30 ms standby down, acks = 2
+/// waits for the 50 ms one: 100 ms. Power: acks = 2 taken as the fastest
+/// (20 ms) or the slowest (100 ms) standby, or a down standby counted as
+/// confirming, fails.
 #[test]
 fn semi_sync_waits_for_the_acks_th_fastest_standby() {
     let extra = r#"
@@ -442,13 +444,28 @@ latency = "30ms"
 between = ["dc-a", "dc-d"]
 latency = "50ms"
 "#;
-    for (acks, want_ms) in [(1, 20.0), (2, 60.0), (3, 100.0)] {
+    // With dc-c (30 ms) down from the start, the two confirmations needed
+    // come from dc-b and dc-d: 2 x 50 = 100 ms. (dc-c is also the monitor,
+    // so no health check runs and nothing fails over.)
+    let c_down = r#"
+[[failures]]
+kind = "datacenter-outage"
+target = "dc-c"
+at = "0s"
+"#;
+    let with_c_down = Box::leak(format!("{extra}{c_down}").into_boxed_str());
+    for (acks, failures, want_ms) in [
+        (1, extra, 20.0),
+        (2, extra, 60.0),
+        (3, extra, 100.0),
+        (2, &*with_c_down, 100.0),
+    ] {
         let k = Knobs {
             horizon: "1m",
             standbys: &["dc-b", "dc-c", "dc-d"],
             replication: Box::leak(format!("mode = \"semi-sync\"\nacks = {acks}").into_boxed_str()),
             links,
-            failures: extra,
+            failures,
             ..Knobs::default()
         };
         for r in run(&k, 2, 31) {
@@ -927,7 +944,9 @@ access_rtt = "0s"
 /// until then: refused writes draw no key, so they part after it), the extra
 /// lost writes are the writes it took in [101 s, 301 s): Poisson with mean
 /// 100/s x 200 s = 20,000; and the extra refused writes are those of
-/// [301 s, 400 s) of the second run: Poisson(9,900). Power: 8 runs, 4 SE =
+/// [301 s, 400 s) of the second run: Poisson(9,900); the standby's failure
+/// is a second incident, its lost writes' window 301 - 101 = 200 s
+/// (`rpo_s_max`). Power: 8 runs, 4 SE =
 /// 4 sqrt(20000/8) = 200 = 1%: losing only the writes since the standby's
 /// last shipment, or none, or a 5% error in the window, fails.
 #[test]
@@ -995,6 +1014,13 @@ at = "301s"
             (3, 3),
             "two sites out, one promotion"
         );
+    }
+    for b in &both {
+        // The standby's loss opens a second incident whose lost writes span
+        // its promotion (101 s) to its failure (301 s): a 200 s window
+        // (within the gap to the first write after 101 s, ~10 ms).
+        assert_eq!(b.incidents, 2, "run {}", b.run);
+        assert!((b.rpo_s_max - 200.0).abs() < 0.1, "rpo max {}", b.rpo_s_max);
     }
     let (lost, _, n) = mean(
         only_region
