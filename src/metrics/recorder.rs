@@ -470,3 +470,122 @@ fn add_scaled(into: &mut Histogram<u64>, sample: &Histogram<u64>, total: u64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Scaling of the steady sample's histograms to the aggregate writes of
+    //! horizon runs (`fold_aggregate`, `add_scaled`): the aggregate writes
+    //! get the sample's distribution, scaled to their number, with the
+    //! total exact. Hand values below; quantiles within the histograms'
+    //! 0.1% (three significant digits).
+
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn close(got: f64, want: f64) -> bool {
+        (got - want).abs() <= 1e-3 * want.abs()
+    }
+
+    fn hist() -> Histogram<u64> {
+        Histogram::new(SIGNIFICANT_DIGITS).unwrap()
+    }
+
+    /// 3 x 10 ms and 1 x 40 ms scaled to 1,000: 750 and 250 exactly.
+    #[test]
+    fn scaling_keeps_the_sample_shape_and_the_exact_total() {
+        let mut sample = hist();
+        sample.record_n(10 * MS, 3).unwrap();
+        sample.record(40 * MS).unwrap();
+        let mut into = hist();
+        add_scaled(&mut into, &sample, 1000);
+        assert_eq!(into.len(), 1000);
+        assert_eq!(into.count_at(10 * MS), 750);
+        assert_eq!(into.count_at(40 * MS), 250);
+        assert!(close(into.value_at_quantile(0.5) as f64, 10e6));
+        assert!(close(into.value_at_quantile(0.75) as f64, 10e6));
+        assert!(close(into.value_at_quantile(0.76) as f64, 40e6));
+    }
+
+    /// 1, 1, 1 scaled to 10: 10/3 each, rounded with the remainder carried,
+    /// so the counts are 3 or 4 and total exactly 10 (not 9 or 12). Ten
+    /// values scaled to 15 (1.5 each): carrying gives 1s and 2s; rounding
+    /// each on its own would give 2 x 9 = 18 and leave the last value none.
+    #[test]
+    fn scaling_carries_rounding_so_the_total_is_exact() {
+        let mut ten = hist();
+        for v in 1..=10 {
+            ten.record(v * MS).unwrap();
+        }
+        let mut into = hist();
+        add_scaled(&mut into, &ten, 15);
+        assert_eq!(into.len(), 15);
+        for v in 1..=10 {
+            let c = into.count_at(v * MS);
+            assert!((1..=2).contains(&c), "value {v}: count {c}");
+        }
+        let mut sample = hist();
+        for v in [1, 2, 3] {
+            sample.record(v * MS).unwrap();
+        }
+        for total in [10, 11, 1, 0, 1_000_001] {
+            let mut into = hist();
+            add_scaled(&mut into, &sample, total);
+            assert_eq!(into.len(), total, "total {total}");
+            for v in [1, 2, 3] {
+                let c = into.count_at(v * MS) as f64;
+                assert!((c - total as f64 / 3.0).abs() <= 1.0, "total {total}: {c}");
+            }
+        }
+    }
+
+    /// `fold_aggregate` through a run's recorder. Steady sample (condition
+    /// 0): latencies 3 x 10 ms, 1 x 40 ms; lags 2 x 100 ms, 2 x 300 ms. Then
+    /// 996 aggregate writes with 996 lag pairs under condition 0, and 100
+    /// writes under condition 1, never sampled, which borrows the largest
+    /// sample (condition 0). Latency: 4 + 996 + 100 = 1,100 values, 3/4 at
+    /// 10 ms: p50 = 10 ms, p99 = 40 ms. Lag: 4 + 996 = 1,000 pairs, half at
+    /// 100 ms: mean (800 ms + 996 x 200 ms) / 1000 = 200 ms, p50 = 100 ms,
+    /// p99 = 300 ms, max 300 ms. Writes: 1,096 aggregate writes, all served.
+    #[test]
+    fn aggregate_writes_take_the_steady_distribution_scaled() {
+        let mut r = Recorder::new();
+        r.steady_slot = Some(0);
+        for ms in [10, 10, 10, 40] {
+            r.record_write_latency(SimDuration(ms * MS));
+        }
+        for ms in [100, 100, 300, 300] {
+            r.record_replication_lag(SimDuration(ms * MS));
+        }
+        r.steady_slot = None;
+        r.record_aggregate(0, 996, 996);
+        r.record_aggregate(1, 100, 0);
+        r.fold_aggregate();
+        assert_eq!(r.write_latency.len(), 1100);
+        assert_eq!(r.replication_lag.len(), 1000);
+        let row = r.finish(0, 0, 0, SimDuration::from_secs(3600));
+        assert_eq!((row.writes, row.writes_failed), (1096, 0));
+        assert!(close(row.write_latency_p50_ms.unwrap(), 10.0), "{row:?}");
+        assert!(close(row.write_latency_p99_ms.unwrap(), 40.0), "{row:?}");
+        assert!(close(row.replication_lag_mean_s.unwrap(), 0.2), "{row:?}");
+        assert!(close(row.replication_lag_p99_s.unwrap(), 0.3), "{row:?}");
+        assert_eq!(row.replication_lag_max_s, Some(0.3));
+        assert!(close(
+            r.replication_lag.value_at_quantile(0.5) as f64,
+            100e6
+        ));
+    }
+
+    /// `n` lags of one span at once count as n samples of that lag.
+    #[test]
+    fn span_lags_count_once_per_write() {
+        let mut r = Recorder::new();
+        r.record_replication_lag(SimDuration(10 * MS));
+        r.record_replication_lag_n(SimDuration(50 * MS), 9);
+        let row = r.finish(0, 0, 0, SimDuration::from_secs(1));
+        // (10 + 9 x 50) / 10 = 46 ms; p50 = 50 ms; max 50 ms.
+        assert!(close(row.replication_lag_mean_s.unwrap(), 0.046));
+        assert!(close(r.replication_lag.value_at_quantile(0.5) as f64, 50e6));
+        assert_eq!(row.replication_lag_max_s, Some(0.05));
+    }
+}

@@ -416,3 +416,153 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! `FailRuns` stands for a sequence of independent check outcomes, each
+    //! failing with probability q (module docs). Expected values are those
+    //! of iid Bernoulli(q) checks, derived by hand; tolerances are 4 SE.
+
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn rng(seed: u64) -> SimRng {
+        SimRng::seed_from_u64(seed)
+    }
+
+    /// With a threshold no run reaches, the drawn runs spell out the
+    /// outcomes: `gap` successes, `len` failures, one success, and so on.
+    /// For iid Bernoulli(q = 0.3) checks: a fraction q fails (SE
+    /// sqrt(q(1-q)/N) = 0.0010 at N = 200,000: 4 SE = 1.4% of q); a check
+    /// after a failure fails with probability q too (no memory; 4 SE = 2.5%);
+    /// the gap before a run is geometric with mean (1-q)/q = 2.333 (sd
+    /// sqrt(1-q)/q = 2.79 over ~42,000 runs: 4 SE = 2.3%), and `reset` (a
+    /// success before the run) has probability 1 - q. A 5% error in q, or
+    /// runs that continue with probability other than q, fails.
+    #[test]
+    fn drawn_runs_are_iid_checks_failing_with_probability_q() {
+        let q = 0.3;
+        let mut runs = FailRuns::new(q);
+        let mut r = rng(7);
+        let mut outcomes: Vec<bool> = Vec::with_capacity(210_000);
+        let (mut gaps, mut resets, mut n_runs) = (0u64, 0u64, 0u64);
+        let mut from = 0;
+        let mut first_run = None;
+        while outcomes.len() < 200_000 {
+            let run = runs.draw(&mut r, from, u32::MAX).expect("q > 0 draws");
+            assert!(run.first >= from);
+            first_run.get_or_insert(run.first);
+            let gap = run.first - from;
+            assert_eq!(run.reset, gap > 0);
+            outcomes.extend(std::iter::repeat_n(false, gap as usize));
+            outcomes.extend(std::iter::repeat_n(true, run.len as usize));
+            outcomes.push(false);
+            from = run.first + run.len as u64 + 1;
+            gaps += gap;
+            resets += u64::from(run.reset);
+            n_runs += 1;
+        }
+        // Runs are kept in order: the front is the first drawn.
+        assert_eq!(runs.front().map(|f| f.first), first_run);
+        runs.pop_front();
+        assert!(runs.front().is_some_and(|f| Some(f.first) > first_run));
+        let n = outcomes.len() as f64;
+        let fails = outcomes.iter().filter(|&&f| f).count() as f64;
+        let se = (q * (1.0 - q) / n).sqrt();
+        assert!(
+            (fails / n - q).abs() <= 4.0 * se,
+            "failure fraction {}",
+            fails / n
+        );
+        let after_fail: Vec<bool> = outcomes.windows(2).filter(|w| w[0]).map(|w| w[1]).collect();
+        let m = after_fail.len() as f64;
+        let cond = after_fail.iter().filter(|&&f| f).count() as f64 / m;
+        assert!(
+            (cond - q).abs() <= 4.0 * (q * (1.0 - q) / m).sqrt(),
+            "P(fail | fail) {cond}"
+        );
+        let k = n_runs as f64;
+        let mean_gap = gaps as f64 / k;
+        let gap_sd = (1.0 - q).sqrt() / q;
+        assert!(
+            (mean_gap - (1.0 - q) / q).abs() <= 4.0 * gap_sd / k.sqrt(),
+            "mean gap {mean_gap}"
+        );
+        let reset = resets as f64 / k;
+        assert!(
+            (reset - (1.0 - q)).abs() <= 4.0 * (q * (1.0 - q) / k).sqrt(),
+            "reset {reset}"
+        );
+    }
+
+    /// A run stops at the threshold (the chain takes over): with q = 0.5 and
+    /// threshold 3, P(len = 1) = 1 - q = 0.5, P(len = 2) = q (1 - q) = 0.25,
+    /// P(len = 3) = q^2 = 0.25 (runs that would go on are cut at 3). 40,000
+    /// runs: 4 SE = 4 sqrt(0.25 x 0.75 / 40000) = 0.0087 (3.5% of 0.25).
+    #[test]
+    fn run_lengths_are_geometric_cut_at_the_threshold() {
+        let q = 0.5;
+        let mut runs = FailRuns::new(q);
+        let mut r = rng(8);
+        let mut counts = [0u64; 4];
+        let mut from = 0;
+        let n = 40_000;
+        for _ in 0..n {
+            let run = runs.draw(&mut r, from, 3).unwrap();
+            assert!((1..=3).contains(&run.len));
+            counts[run.len as usize] += 1;
+            from = run.first + run.len as u64 + 1;
+        }
+        for (len, p) in [(1, 0.5), (2, 0.25), (3, 0.25)] {
+            let f = counts[len] as f64 / n as f64;
+            let se = (p * (1.0 - p) / n as f64).sqrt();
+            assert!(
+                (f - p).abs() <= 4.0 * se,
+                "P(len = {len}) = {f}, expected {p}"
+            );
+        }
+    }
+
+    /// The next false alarm is the first run of `threshold` consecutive
+    /// failures. For iid checks failing with probability q, the number of
+    /// checks N until T consecutive failures has E[N] = (1 - q^T)/((1-q) q^T)
+    /// and Var[N] = (1 - (2T+1)(1-q) q^T - q^(2T+1)) / ((1-q)^2 q^(2T)); the
+    /// run starts at index N - T. q = 0.5, T = 3: E = 14 - 3 = 11 checks from
+    /// `from`, sd 11.9; 20,000 trials: 4 SE = 0.34 (3% of 11). A limit at or
+    /// before the start gives `None`. A 5% error (0.55) fails; so does an
+    /// alarm on a run of T - 1 (E = 6 - 2 = 4).
+    #[test]
+    fn next_alarm_is_the_first_run_of_threshold_failures() {
+        let (q, t) = (0.5f64, 3i32);
+        let en = (1.0 - q.powi(t)) / ((1.0 - q) * q.powi(t));
+        let var = (1.0 - (2 * t + 1) as f64 * (1.0 - q) * q.powi(t) - q.powi(2 * t + 1))
+            / ((1.0 - q).powi(2) * q.powi(2 * t));
+        assert!((en - 14.0).abs() < 1e-12);
+        let mut r = rng(9);
+        let trials = 20_000;
+        let from = 100;
+        let mut sum = 0.0;
+        for _ in 0..trials {
+            let mut runs = FailRuns::new(q);
+            let at = runs
+                .next_alarm(&mut r, from, u64::MAX, t as u32)
+                .expect("a run of 3 comes");
+            assert!(at >= from);
+            sum += (at - from) as f64;
+        }
+        let mean = sum / trials as f64;
+        let tol = 4.0 * (var / trials as f64).sqrt();
+        assert!(
+            (mean - (en - t as f64)).abs() <= tol,
+            "alarm after {mean} checks, expected 11 +- {tol}"
+        );
+        // Drawn runs are kept: asking again with a limit at the alarm finds none.
+        let mut runs = FailRuns::new(q);
+        let at = runs.next_alarm(&mut r, 0, u64::MAX, 3).unwrap();
+        assert_eq!(runs.next_alarm(&mut r, 0, at, 3), None);
+        assert_eq!(runs.next_alarm(&mut r, 0, at + 1, 3), Some(at));
+        // Checks that never fail draw nothing.
+        assert!(FailRuns::new(0.0).draw(&mut r, 0, 3).is_none());
+    }
+}

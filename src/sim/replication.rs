@@ -627,3 +627,163 @@ impl World<'_> {
         self.log.trim(keep);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The write log: a ring buffer of records from `base` on, with older
+    //! writes of aggregate periods kept as spans. Expected values are derived
+    //! from the documented semantics (doc comments above): a span's writes
+    //! are spread evenly over its interval at their mean size; writes no
+    //! longer in the log count at the log's mean size.
+
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    fn rec(commit_s: f64, size_bytes: u32) -> WriteRecord {
+        WriteRecord {
+            commit: SimTime((commit_s * S as f64) as u64),
+            size_bytes,
+            group: 0,
+        }
+    }
+
+    fn secs(t: SimTime) -> f64 {
+        t.as_secs_f64()
+    }
+
+    /// Records: numbered from 1, readable from `base` on; trimming drops the
+    /// oldest; bytes of trimmed writes count at the mean size; truncation
+    /// discards the newest. Hand values: 5 writes of 100..500 B at 10..50 s.
+    #[test]
+    fn records_are_numbered_trimmed_and_truncated() {
+        let mut log: Log = Log::new();
+        log.mean_size = 250.0;
+        for i in 1..=5u32 {
+            assert_eq!(log.append(rec(10.0 * i as f64, 100 * i)), u64::from(i));
+        }
+        assert_eq!((log.committed, log.base(), log.first()), (5, 1, 1));
+        assert_eq!(log.get(3).commit, SimTime(30 * S));
+        assert_eq!(log.commit_of(4), SimTime(40 * S));
+        assert_eq!(log.bytes(2, 4), 200.0 + 300.0 + 400.0);
+        log.trim(3);
+        assert_eq!((log.base(), log.first()), (3, 3));
+        assert!(log.record(2).is_none() && log.record(3).is_some());
+        // Writes 1 and 2 are gone: 2 x 250 B, then 300 + 400 + 500 B.
+        assert_eq!(log.bytes(1, 5), 500.0 + 1200.0);
+        log.acked = 5;
+        log.truncate(4);
+        assert_eq!((log.committed, log.acked), (4, 4));
+        assert!(log.record(5).is_none() && log.record(4).is_some());
+        // Truncating at or past the end changes nothing.
+        log.truncate(9);
+        assert_eq!(log.committed, 4);
+    }
+
+    /// The ring buffer is reused: appending and trimming 100,000 writes, at
+    /// most 10 kept at a time, never grows it (memory per run does not grow
+    /// with the number of writes, ARCHITECTURE.md).
+    #[test]
+    fn the_record_ring_does_not_grow_with_writes() {
+        let mut log: Log = Log::new();
+        let cap = log.records.capacity();
+        for i in 1..=100_000u64 {
+            log.append(rec(i as f64 * 1e-3, 64));
+            log.trim(i.saturating_sub(9));
+            assert!(log.records.len() <= 10);
+        }
+        assert_eq!(log.records.capacity(), cap);
+        assert_eq!((log.committed, log.base()), (100_000, 99_991));
+    }
+
+    /// An aggregate period with `keep`: the records still needed become a
+    /// span (at their mean size, over their commit interval), the period's
+    /// writes another (evenly over [from, to]); both stay readable. Hand
+    /// values: records 1, 2 (500 B and 700 B at 1 s and 2 s: span of 2 at
+    /// 600 B over [1 s, 2 s]), then 10 writes of 1,000 B over [10 s, 20 s]:
+    /// evenly spread means 1 s apart, all inside, centred on 15 s.
+    #[test]
+    fn aggregate_writes_are_spans_spread_evenly_at_their_mean_size() {
+        let mut log: Log = Log::new();
+        log.mean_size = 1000.0;
+        log.append(rec(1.0, 500));
+        log.append(rec(2.0, 700));
+        log.commit_aggregate(10, SimTime(10 * S), SimTime(20 * S), 1000.0, Some(1));
+        assert_eq!(
+            (log.committed, log.acked, log.base(), log.first()),
+            (12, 12, 13, 1)
+        );
+        assert_eq!(log.bytes(1, 12), 2.0 * 600.0 + 10.0 * 1000.0);
+        assert_eq!(log.bytes(2, 4), 600.0 + 2.0 * 1000.0);
+        let commits: Vec<f64> = (3..=12).map(|q| secs(log.commit_of(q))).collect();
+        for w in commits.windows(2) {
+            assert!((w[1] - w[0] - 1.0).abs() < 1e-6, "{commits:?}");
+        }
+        assert!(commits.iter().all(|&c| (10.0..=20.0).contains(&c)));
+        let centre = commits.iter().sum::<f64>() / 10.0;
+        assert!((centre - 15.0).abs() < 1e-6, "centre {centre}");
+        let (c1, c2) = (secs(log.commit_of(1)), secs(log.commit_of(2)));
+        assert!((1.0..=2.0).contains(&c1) && (1.0..=2.0).contains(&c2) && c1 < c2);
+        assert!(((c1 + c2) / 2.0 - 1.5).abs() < 1e-6);
+        // A record after the spans is read as a record again.
+        assert_eq!(log.append(rec(30.0, 64)), 13);
+        assert_eq!(log.bytes(12, 13), 1000.0 + 64.0);
+        assert_eq!(log.get(13).commit, SimTime(30 * S));
+        // Trimming into a span keeps its later writes, still in [10 s, 20 s].
+        log.trim(5);
+        assert_eq!(log.first(), 5);
+        assert_eq!(log.bytes(5, 12), 8000.0);
+        assert!((5..=12).all(|q| (10.0..=20.0).contains(&secs(log.commit_of(q)))));
+        // Truncating inside a span drops its later writes and the records.
+        log.truncate(8);
+        assert_eq!(
+            (log.committed, log.acked, log.base(), log.first()),
+            (8, 8, 9, 5)
+        );
+        assert_eq!(log.bytes(5, 8), 4000.0);
+        // Writes before the log count at the mean size.
+        assert_eq!(log.bytes(1, 8), 4.0 * 1000.0 + 4000.0);
+    }
+
+    /// Without `keep` nobody needs the old writes: the log restarts empty
+    /// after the period's writes, which are all acknowledged.
+    #[test]
+    fn aggregate_writes_without_a_reader_leave_an_empty_log() {
+        let mut log: Log = Log::new();
+        log.mean_size = 100.0;
+        log.append(rec(1.0, 500));
+        log.commit_aggregate(50, SimTime(2 * S), SimTime(7 * S), 100.0, None);
+        assert_eq!(
+            (log.committed, log.acked, log.base(), log.first()),
+            (51, 51, 52, 52)
+        );
+        // Everything is before the log: 51 writes at the mean size.
+        assert_eq!(log.bytes(1, 51), 5100.0);
+        log.append(rec(8.0, 10));
+        assert_eq!(log.get(52).size_bytes, 10);
+    }
+
+    /// Span groups: a span of 1,000 writes over [0 s, 100 s] is handed out in
+    /// at most 32 groups whose counts total the writes asked for, each at a
+    /// commit time inside the span; their count-weighted mean commit is the
+    /// centre (50 s) within half a group's width (100 s / 32 / 2).
+    #[test]
+    fn span_groups_cover_every_write_once() {
+        let mut log: Log = Log::new();
+        log.commit_aggregate(1000, SimTime::ZERO, SimTime(100 * S), 1.0, Some(1));
+        let mut groups = Vec::new();
+        log.for_each_span_group(1, 1000, |t, n| groups.push((secs(t), n)));
+        assert!(groups.len() <= 32, "{} groups", groups.len());
+        assert_eq!(groups.iter().map(|g| g.1).sum::<u64>(), 1000);
+        assert!(groups.iter().all(|g| (0.0..=100.0).contains(&g.0)));
+        let mean = groups.iter().map(|g| g.0 * g.1 as f64).sum::<f64>() / 1000.0;
+        assert!((mean - 50.0).abs() <= 100.0 / 64.0, "mean commit {mean}");
+        // A sub-range: only its writes.
+        let mut n = 0;
+        log.for_each_span_group(101, 200, |t, k| {
+            assert!((10.0..=20.0).contains(&secs(t)), "{t:?}");
+            n += k;
+        });
+        assert_eq!(n, 100);
+    }
+}

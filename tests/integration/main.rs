@@ -15,6 +15,7 @@ mod horizon;
 mod horizon_active_active;
 mod input_errors;
 mod lint;
+mod mechanisms;
 mod pins;
 mod shard;
 mod slurm;
