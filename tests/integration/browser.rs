@@ -180,7 +180,7 @@ fn elements(svg: &str) -> Vec<Element> {
 /// The data marks of one chart: elements in a series colour with a point
 /// inside the frame drawn by the axes, legend entries left out. Returns an
 /// error if the chart has no axes.
-fn data_marks(svg: &str) -> Result<usize, String> {
+pub fn data_marks(svg: &str) -> Result<usize, String> {
     let els = elements(svg);
     let black = |e: &Element| {
         e.get("stroke")

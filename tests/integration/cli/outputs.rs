@@ -84,6 +84,8 @@ pub fn quantile(x: &[f64], p: f64) -> f64 {
 /// for the degrees of freedom these tests use.
 pub fn t975(df: usize) -> f64 {
     match df {
+        1 => 12.7062,
+        2 => 4.3027,
         3 => 3.1824,
         4 => 2.7764,
         5 => 2.5706,
@@ -310,30 +312,45 @@ pub fn documented_exit_code(verdicts: &[String]) -> i32 {
     }
 }
 
-/// The rows of the `n`-th `<table class="data">` of a page, as cell texts
-/// (header row left out, entities decoded).
-pub fn html_table(html: &str, n: usize) -> Vec<Vec<String>> {
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The cells of `tag` ("td" or "th") in an HTML fragment, as text.
+fn cells(fragment: &str, tag: &str) -> Vec<String> {
+    fragment
+        .split(&format!("<{tag}"))
+        .skip(1)
+        // "<th" also opens "<thead>": a cell's tag ends there or has attributes.
+        .filter(|c| c.starts_with(['>', ' ']))
+        .map(|c| unescape(&c[c.find('>').unwrap() + 1..c.find(&format!("</{tag}>")).unwrap()]))
+        .collect()
+}
+
+/// The `n`-th `<table class="data">` of a page: its header cells and its
+/// body rows, as texts (entities decoded).
+pub fn html_table_with_header(html: &str, n: usize) -> (Vec<String>, Vec<Vec<String>>) {
     let start = html
         .match_indices("<table class=\"data\">")
         .nth(n)
         .unwrap_or_else(|| panic!("no data table {n}"))
         .0;
     let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr>")
+    let body_at = table.find("<tbody>").unwrap();
+    let header = cells(&table[..body_at], "th");
+    let rows = table[body_at..]
+        .split("<tr>")
         .skip(1)
-        .map(|tr| {
-            tr.split("<td")
-                .skip(1)
-                .map(|td| {
-                    let text = &td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()];
-                    text.replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&quot;", "\"")
-                        .replace("&#39;", "'")
-                        .replace("&amp;", "&")
-                })
-                .collect()
-        })
-        .collect()
+        .map(|tr| cells(tr, "td"))
+        .collect();
+    (header, rows)
+}
+
+/// The body rows of the `n`-th data table of a page.
+pub fn html_table(html: &str, n: usize) -> Vec<Vec<String>> {
+    html_table_with_header(html, n).1
 }
