@@ -545,3 +545,130 @@ fn target_verdicts_set_the_exit_code() {
         }
     }
 }
+
+/// `drsim compare` of two bundled scenarios: each scenario's rows are those
+/// `drsim run` gives it (common random numbers: run i has the same seed in
+/// both), comparison.csv's statistics and paired differences recomputed
+/// from the two runs files, verdicts and the documented exit code.
+#[test]
+fn compare_outputs_agree_with_their_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let semi = format!("{root}/scenarios/active-passive-semisync.toml");
+    let out = dir.path().join("cmp");
+    let o = drsim()
+        .args(["compare", &scenario_path(), &semi])
+        .args(["--runs", "6", "--seed", "3", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let a = read_csv(&out.join("runs-active-passive.csv"));
+    let b = read_csv(&out.join("runs-active-passive-semisync.csv"));
+    assert_eq!((a.rows.len(), b.rows.len()), (6, 6));
+    assert_eq!(a.cells("seed"), b.cells("seed"), "run i shares its seed");
+    // The first scenario's rows are a `drsim run` of it with the same seed.
+    let single = dir.path().join("single");
+    let st = drsim()
+        .args([
+            "run",
+            &scenario_path(),
+            "--runs",
+            "6",
+            "--seed",
+            "3",
+            "-q",
+            "--out",
+        ])
+        .arg(&single)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(3));
+    assert_eq!(
+        std::fs::read(single.join("runs.csv")).unwrap(),
+        std::fs::read(out.join("runs-active-passive.csv")).unwrap()
+    );
+
+    let cmp = read_csv(&out.join("comparison.csv"));
+    let metrics = outputs::metric_columns(&a);
+    assert_eq!(
+        cmp.rows.len(),
+        2 * metrics.len(),
+        "a row per (metric, scenario)"
+    );
+    let mut compared = 0;
+    for row in &cmp.rows {
+        let cell = |c: &str| row[cmp.col(c)].as_str();
+        let metric = cell("metric");
+        let (runs, first) = match cell("scenario") {
+            "active-passive" => (&a, true),
+            "active-passive-semisync" => (&b, false),
+            other => panic!("unknown scenario {other}"),
+        };
+        let x = runs.present(metric);
+        assert_eq!(cell("n"), x.len().to_string(), "{row:?}");
+        let num = |c: &str| cell(c).parse::<f64>().ok();
+        let near = |c: &str, want: Option<f64>| match (num(c), want) {
+            (Some(v), Some(w)) => {
+                assert!(
+                    close(v, w),
+                    "{metric} {}: {c} = {v}, recomputed {w}",
+                    cell("scenario")
+                )
+            }
+            (None, None) => {}
+            (v, w) => panic!(
+                "{metric} {}: {c} = {v:?}, recomputed {w:?}",
+                cell("scenario")
+            ),
+        };
+        let stat = |f: &dyn Fn(&[f64]) -> f64| (!x.is_empty()).then(|| f(&x));
+        near("mean", stat(&outputs::mean));
+        near("p50", stat(&|v| outputs::quantile(v, 0.5)));
+        near("p90", stat(&|v| outputs::quantile(v, 0.9)));
+        near("p99", stat(&|v| outputs::quantile(v, 0.99)));
+        near("max", stat(&|v| v.iter().copied().fold(f64::MIN, f64::max)));
+        if first {
+            for c in ["diff_n", "diff_mean", "diff_ci95_low", "diff_ci95_high"] {
+                assert!(cell(c).is_empty(), "{metric}: {c} of the first scenario");
+            }
+            continue;
+        }
+        // Paired differences, run by run, where both values exist: B - A.
+        let d: Vec<f64> = b
+            .values(metric)
+            .iter()
+            .zip(a.values(metric))
+            .filter_map(|(y, x)| Some((*y)? - x?))
+            .collect();
+        assert_eq!(cell("diff_n"), d.len().to_string(), "{metric}");
+        if d.is_empty() {
+            continue;
+        }
+        near("diff_mean", Some(outputs::mean(&d)));
+        if d.len() >= 2 {
+            let half = outputs::t975(d.len() - 1) * outputs::std(&d) / (d.len() as f64).sqrt();
+            let m = outputs::mean(&d);
+            for (c, want) in [("diff_ci95_low", m - half), ("diff_ci95_high", m + half)] {
+                let tol = 1e-4 * half + 1e-9 * want.abs().max(1.0);
+                assert!((num(c).unwrap() - want).abs() <= tol, "{metric}: {c}");
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared > 30, "{compared} paired differences checked");
+
+    // The targets: only the first file states any; the exit code follows them.
+    let targets = read_csv(&out.join("targets.csv"));
+    let verdicts = check_targets(&targets, &a, &AP_TARGETS);
+    assert!(
+        targets
+            .cells("scenario")
+            .iter()
+            .all(|s| *s == "active-passive")
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(documented_exit_code(&verdicts)),
+        "{o:?}"
+    );
+}
