@@ -59,6 +59,7 @@ pub enum Command {
     /// file and VALUES is a list ("5s,10s,30s") or a range
     /// ("0.1s..10s:log:12", "1..5:lin:5"). Without --param, the grid comes from
     /// the scenario's [sweep] table. Every grid point uses the same run seeds.
+    /// Exit code: as for run, over the targets of every grid point.
     ///
     /// Example: drsim sweep scenarios/active-passive.toml --param replication.interval=0.1s..10s:log:6 --runs 200
     Sweep(SweepArgs),
