@@ -3,10 +3,7 @@
 //! for every run, derived below from the file; no extra runs are needed, so
 //! the two runs of each scenario cost what they did).
 
-use std::path::Path;
-
 use drsim::metrics::row::RunRow;
-use drsim::runner::monte_carlo;
 
 /// `lo <= x <= hi`, or why not.
 fn within(what: &str, x: f64, lo: f64, hi: f64) -> Result<(), String> {
@@ -204,18 +201,14 @@ fn check(file: &str, r: &RunRow) -> Result<(), String> {
 
 #[test]
 fn every_bundled_scenario_validates_and_runs() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = super::common::scenario_files(&dir);
-    files.sort();
-    assert!(files.len() >= 14, "{files:?}");
+    // Runs 0 and 1 of seed 1, shared with the pins (computed once).
+    let all = super::pins::bundled_rows();
+    assert!(all.len() >= 14, "{} scenarios", all.len());
     let mut problems = Vec::new();
-    for f in files {
-        let s = drsim::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
-        let rows =
-            monte_carlo(&s, 2, 1, 0, &|| {}).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    for (f, rows) in all {
         assert_eq!(rows.len(), 2);
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        for r in &rows {
+        for r in rows {
             if !(r.events > 0 && r.writes > 0) {
                 problems.push(format!("{name} run {}: no events or writes", r.run));
             }

@@ -5,11 +5,33 @@
 //! and its commit message says why the numbers moved.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use drsim::metrics::row::RunRow;
 use drsim::runner::monte_carlo;
 
 const RUNS: u64 = 2;
 const SEED: u64 = 1;
+
+/// Runs 0 and 1 (master seed 1) of every bundled scenario, in file-name
+/// order: computed once, for the pins and for bundled.rs's ranges.
+pub fn bundled_rows() -> &'static [(PathBuf, Vec<RunRow>)] {
+    static ROWS: OnceLock<Vec<(PathBuf, Vec<RunRow>)>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files = super::common::scenario_files(&dir);
+        files.sort();
+        files
+            .into_iter()
+            .map(|f| {
+                let s = drsim::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
+                let rows = monte_carlo(&s, RUNS, SEED, 0, &|| {})
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                (f, rows)
+            })
+            .collect()
+    })
+}
 
 fn pin_file(scenario: &Path) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -44,18 +66,13 @@ fn first_difference(pinned: &str, now: &str) -> String {
 
 #[test]
 fn bundled_scenario_outputs_are_pinned() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files = super::common::scenario_files(&dir);
-    files.sort();
     let update = std::env::var_os("DRSIM_UPDATE_PINS").is_some();
     let mut moved = Vec::new();
-    for f in &files {
-        let s = drsim::scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
-        let rows = monte_carlo(&s, RUNS, SEED, 0, &|| {})
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        let mut text = String::from_utf8(drsim::report::runs_csv(&rows).unwrap()).unwrap();
+    for (f, rows) in bundled_rows() {
+        let rows = rows.as_slice();
+        let mut text = String::from_utf8(drsim::report::runs_csv(rows).unwrap()).unwrap();
         text.push_str("# incidents\n");
-        text.push_str(&String::from_utf8(drsim::report::incidents_csv(&rows).unwrap()).unwrap());
+        text.push_str(&String::from_utf8(drsim::report::incidents_csv(rows).unwrap()).unwrap());
         let pin = pin_file(f);
         if update {
             std::fs::write(&pin, &text).unwrap();
