@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use drsim::base::time::SimTime;
 use drsim::sim::queue::EventQueue;
-use drsim::sim::time::SimTime;
 
 /// The classic hold model: a queue of N pending events; each step pops the
 /// earliest and schedules one a pseudo-random delay later.

@@ -1,6 +1,7 @@
 //! drsim: a deterministic discrete-event simulator of cross-datacenter
 //! disaster-recovery architectures. See ARCHITECTURE.md for the module map.
 
+pub mod base;
 pub mod cli;
 pub mod metrics;
 pub mod model;

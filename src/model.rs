@@ -1,10 +1,8 @@
 //! The validated scenario: plain domain data with typed ids and integer
 //! durations. The engine only ever sees these types, never raw user input.
 
-pub mod dist;
-
-use crate::sim::time::SimDuration;
-pub use dist::Dist;
+pub use crate::base::dist::Dist;
+use crate::base::time::SimDuration;
 
 /// Index of a datacenter in `Scenario::datacenters`.
 pub type SiteId = usize;

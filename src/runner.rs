@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::base::rng::run_seed;
 use crate::metrics::row::RunRow;
 use crate::model::Scenario;
-use crate::sim::{RunError, rng::run_seed, simulate};
+use crate::sim::{RunError, simulate};
 
 /// A run that could not finish, with what it takes to reproduce it.
 #[derive(Debug)]

@@ -27,9 +27,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::rng::run_seed;
 use crate::metrics::row::RunRow;
 use crate::runner::Units;
-use crate::sim::rng::run_seed;
 
 /// The layout of a shard folder; bumped when it changes incompatibly.
 pub const FORMAT: &str = "drsim-shard/1";

@@ -15,8 +15,6 @@ pub mod network;
 mod paths;
 pub mod queue;
 mod replication;
-pub mod rng;
-pub mod time;
 pub mod trace;
 mod workload;
 pub mod world;

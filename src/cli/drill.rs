@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use anyhow::{bail, ensure};
 use serde::Serialize;
 
+use crate::base::time::SimDuration;
 use crate::metrics::row::RunRow;
 use crate::metrics::summary::{MetricSummary, describe, quantile_sorted};
 use crate::metrics::targets::wilson;
@@ -18,7 +19,6 @@ use crate::report::plot::{BoxPlot, short};
 use crate::report::{self, ScenarioInfo, output};
 use crate::runner;
 use crate::scenario::units::parse_duration;
-use crate::sim::time::SimDuration;
 
 use super::DrillArgs;
 use super::study::{self, Files, Input, shell_word};

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::base::rng::run_seed;
+use crate::base::time::{SimDuration, SimTime};
 use crate::metrics::row::RunRow;
 use crate::model::Scenario;
 use crate::report::html::Page;
 use crate::report::timeline::{self, KeyMoment, Timeline};
 use crate::report::{self, output, plot};
 use crate::scenario;
-use crate::sim::time::{SimDuration, SimTime};
-use crate::sim::{Trace, rng::run_seed, simulate_traced};
+use crate::sim::{Trace, simulate_traced};
 
 use super::study::{sanitize, shell_word};
 use super::{TraceArgs, TraceFormat};

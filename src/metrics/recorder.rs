@@ -4,7 +4,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::sim::time::{SimDuration, SimTime};
+use crate::base::time::{SimDuration, SimTime};
 
 use super::row::{IncidentSample, RunRow};
 

@@ -10,9 +10,9 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
+use crate::base::time::{NANOS_PER_SEC, SimTime};
 use crate::model::{Scenario, SiteId};
 use crate::sim::event::Event;
-use crate::sim::time::{NANOS_PER_SEC, SimTime};
 use crate::sim::trace::{Note, SiteStatus, Trace};
 use crate::sim::world::Phase;
 

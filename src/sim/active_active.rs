@@ -29,8 +29,8 @@ mod quiet;
 use super::event::Event;
 use super::network::Undelivered;
 use super::replication::{Log, LogRecord};
-use super::time::{SimDuration, SimTime};
 use super::world::World;
+use crate::base::time::{SimDuration, SimTime};
 
 /// A fast hasher for integer keys (a multiply and a fold): the key table is
 /// on the write path, and SipHash's resistance to hostile keys buys nothing

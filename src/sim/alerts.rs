@@ -8,8 +8,8 @@
 use crate::model::Alerts;
 
 use super::event::Event;
-use super::time::SimTime;
 use super::world::World;
+use crate::base::time::SimTime;
 
 /// The alerts, in column order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,7 +136,7 @@ impl World<'_> {
         if let Some(inc) = self.metrics.open_incident_mut() {
             for kind in ALERT_KINDS {
                 if firing[kind as usize] {
-                    inc.alerts[kind as usize].get_or_insert(super::time::SimDuration::ZERO);
+                    inc.alerts[kind as usize].get_or_insert(crate::base::time::SimDuration::ZERO);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! The closed set of things that can happen in a run. Each variant is a small
 //! `Copy` fact; the engine dispatches on it with one exhaustive `match`.
 
-use super::time::SimTime;
+use crate::base::time::SimTime;
 
 /// Index of a replication stream (one per standby datacenter of the current primary).
 pub type StreamId = u16;

@@ -6,8 +6,8 @@ use crate::metrics::recorder::Incident;
 use crate::model::{Fencing, SiteId};
 
 use super::event::Event;
-use super::time::SimDuration;
 use super::world::{Phase, World};
+use crate::base::time::SimDuration;
 
 impl World<'_> {
     pub(super) fn on_primary_declared_down(&mut self) {

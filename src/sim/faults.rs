@@ -5,8 +5,8 @@ use crate::model::{FailureKind, LinkId, SiteId};
 
 use super::event::{Event, StreamId};
 use super::network::Undelivered;
-use super::time::SimTime;
 use super::world::World;
+use crate::base::time::SimTime;
 
 impl World<'_> {
     /// Draws every failure's start and duration up front, in scenario order, so
@@ -116,7 +116,7 @@ impl World<'_> {
                 start = end
                     + every
                         .sample_duration(rng)
-                        .max(crate::sim::time::SimDuration(1));
+                        .max(crate::base::time::SimDuration(1));
             }
         }
         if let Some(h) = &mut self.horizon {

@@ -16,12 +16,12 @@ use rand::RngExt;
 
 use crate::model::{Link, SiteId};
 
-use super::rng::SimRng;
+use crate::base::rng::SimRng;
 
 use super::event::Event;
 use super::network::LinkState;
-use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
+use crate::base::time::{SimDuration, SimTime};
 
 /// A replied check must not be later than its timeout with probability above
 /// this, for the loss-only model of a clean path to be used.

@@ -24,8 +24,8 @@ use rand_distr::{Distribution, Poisson};
 use crate::model::{HorizonMode, Shipping};
 
 use super::event::Event;
-use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
+use crate::base::time::{SimDuration, SimTime};
 
 pub struct Horizon {
     pub mode: HorizonMode,

@@ -6,8 +6,8 @@ use rand::RngExt;
 
 use crate::model::{Link, LinkId, Scenario, SiteId};
 
-use super::rng::SimRng;
-use super::time::{SimDuration, SimTime};
+use crate::base::rng::SimRng;
+use crate::base::time::{SimDuration, SimTime};
 
 /// Per direction of a link: the transmitter and the in-order delivery point.
 #[derive(Clone, Copy, Default)]

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::time::SimTime;
+use crate::base::time::SimTime;
 
 struct Entry<E> {
     /// (time << 64) | sequence: one integer comparison orders the heap.

@@ -13,8 +13,8 @@ use crate::model::{ReplicationMode, Shipping, SiteId};
 
 use super::event::{Event, StreamId};
 use super::network::Undelivered;
-use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
+use crate::base::time::{SimDuration, SimTime};
 
 /// What a write log keeps per write: its commit time and size, and whatever
 /// else the model needs when the write is confirmed.

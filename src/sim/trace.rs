@@ -14,8 +14,8 @@ use crate::metrics::recorder::Incident;
 use crate::model::SiteId;
 
 use super::event::Event;
-use super::time::{SimDuration, SimTime};
 use super::world::{Phase, World};
+use crate::base::time::{SimDuration, SimTime};
 
 /// What one datacenter looked like after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

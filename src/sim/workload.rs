@@ -6,9 +6,9 @@ use rand::RngExt;
 use crate::model::{Scenario, SiteId, great_circle_km};
 
 use super::event::Event;
-use super::rng::SimRng;
-use super::time::{SimDuration, SimTime};
 use super::world::World;
+use crate::base::rng::SimRng;
+use crate::base::time::{SimDuration, SimTime};
 
 /// One client's view of the DNS record: the site it used before the last update,
 /// the site after, and when its cached entry switches.

@@ -14,10 +14,10 @@ use super::horizon::Horizon;
 use super::network::Network;
 use super::queue::EventQueue;
 use super::replication::{Log, Stream};
-use super::rng::Rngs;
-use super::time::{SimDuration, SimTime};
 use super::trace::Trace;
 use super::workload::Clients;
+use crate::base::rng::Rngs;
+use crate::base::time::{SimDuration, SimTime};
 
 /// Per-datacenter state.
 #[derive(Clone, Copy, Debug, Default)]

@@ -224,7 +224,7 @@ fn max_events_is_a_run_error_at_the_event_that_breaks_it() {
     assert_eq!(ok[0].events, e);
     let err = monte_carlo(&with_limit(e - 1), 1, 5, 1, &|| {}).expect_err("E - 1 is too few");
     assert_eq!(err.run, 0);
-    assert_eq!(err.seed, drsim::sim::rng::run_seed(5, 0));
+    assert_eq!(err.seed, drsim::base::rng::run_seed(5, 0));
     match &err.error {
         RunError::TooManyEvents { limit, at } => {
             assert_eq!(*limit, e - 1);
@@ -268,7 +268,7 @@ fn cli_exits_1_with_the_max_events_message_and_no_output() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "stderr: {stderr}");
-    let seed = drsim::sim::rng::run_seed(3, 0);
+    let seed = drsim::base::rng::run_seed(3, 0);
     assert!(
         stderr.contains(&format!(
             "run 0 (seed {seed}) failed: the run exceeded simulation.max_events = 1000 at t = "

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use drsim::base::rng::run_seed;
+use drsim::base::time::SimTime;
 use drsim::metrics::row::RunRow;
 use drsim::model::Scenario;
 use drsim::report::timeline::{self, State, Timeline};
 use drsim::runner::monte_carlo;
-use drsim::sim::rng::run_seed;
-use drsim::sim::time::SimTime;
 use drsim::sim::{Trace, simulate_traced};
 
 use crate::common::{Knobs, scenario};

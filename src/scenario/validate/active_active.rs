@@ -1,7 +1,7 @@
 //! `[active_active]`: routing weights, keys, overload and conflicts.
 
+use crate::base::time::SimDuration;
 use crate::model::*;
-use crate::sim::time::SimDuration;
 
 use super::super::error::FieldPath;
 use super::super::raw::*;

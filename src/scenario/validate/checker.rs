@@ -1,8 +1,8 @@
 //! The problem collector and the checks every table shares (durations,
 //! probabilities, site names, distributions).
 
+use crate::base::time::SimDuration;
 use crate::model::{Datacenter, Dist, SiteId};
-use crate::sim::time::SimDuration;
 
 use super::super::error::{FieldPath, Problem};
 use super::super::raw::*;

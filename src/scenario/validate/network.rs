@@ -1,7 +1,7 @@
 //! `[network]` and `[[links]]`: one path per pair of sites, backup paths after them.
 
+use crate::base::time::SimDuration;
 use crate::model::{self, *};
-use crate::sim::time::SimDuration;
 
 use super::super::error::FieldPath;
 use super::super::raw::*;

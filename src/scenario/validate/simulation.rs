@@ -1,6 +1,6 @@
 //! `[simulation]`: horizon, run mode and limits of a run.
 
-use crate::sim::time::SimDuration;
+use crate::base::time::SimDuration;
 
 use super::super::error::FieldPath;
 use super::super::raw::*;

@@ -7,8 +7,8 @@ use crate::model::{SiteId, great_circle_km};
 
 use super::super::event::Event;
 use super::super::health::{FailRuns, loss_only_failure};
-use super::super::time::{SimDuration, SimTime};
 use super::super::world::World;
+use crate::base::time::{SimDuration, SimTime};
 
 /// The load balancer's checks of the active sites.
 pub struct GlbChecks {

@@ -23,8 +23,8 @@ use crate::model::{ConflictPolicy, SiteId};
 
 use super::key_mass::KeyMass;
 
-use super::super::time::{SimDuration, SimTime};
 use super::super::world::World;
+use crate::base::time::{SimDuration, SimTime};
 
 impl World<'_> {
     /// Nothing is in progress that per-write simulation would be needed for.

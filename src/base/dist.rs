@@ -4,8 +4,8 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto, Weibull};
 
-use crate::sim::rng::SimRng;
-use crate::sim::time::SimDuration;
+use crate::base::rng::SimRng;
+use crate::base::time::SimDuration;
 
 #[derive(Clone, Debug)]
 pub enum Dist {
@@ -202,7 +202,7 @@ fn gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::{Stream, stream_rng};
+    use crate::base::rng::{Stream, stream_rng};
 
     #[test]
     fn gamma_matches_known_values() {
@@ -359,7 +359,7 @@ mod tests {
     fn first_draws_are_pinned() {
         use rand::RngExt;
         use rand_distr::{Distribution, Poisson, Zipf};
-        let mut rng = stream_rng(crate::sim::rng::run_seed(42, 0), Stream::Workload);
+        let mut rng = stream_rng(crate::base::rng::run_seed(42, 0), Stream::Workload);
         let dists = [
             Dist::Constant(1.5),
             Dist::Uniform { min: 1.0, max: 3.0 },
