@@ -157,11 +157,12 @@ fn active_active_aggregate_writes_agree_with_per_write_simulation() {
     // check outcomes ahead of a period and re-plan at each disturbance, so
     // the probes stream diverges (failovers and false failovers differ by the
     // same few alarms, and an alarm under way when a site fails now and then
-    // moves its detection by one check interval). Each metric with the largest tolerance (4 SE of the
-    // mean difference) it may have, relative to the mean, and in comments
-    // the tolerance measured with 50 runs (before, Welch at 4 SE with 120
-    // independent runs of each: 1% to 45%; 34% on conflicts, 18% on
-    // failovers, 26% on false failovers, 22% on downtime). A bias of 1.5
+    // moves its detection by one check interval). Each metric with the
+    // largest tolerance (4 SE of the mean difference) it may have, relative
+    // to the mean, and in comments the tolerance measured with 50 runs
+    // (before, Welch at 4 SE with 120
+    // independent runs of each: 10% to 44%; 34% on conflicts, 18% on
+    // failovers, 26% on false failovers, 23% on downtime). A bias of 1.5
     // tolerances fails (98%): a 5% error fails except on failovers (15%
     // fails) and false failovers (40% fails: the same absolute tolerance,
     // one alarm a week, as before).
@@ -327,7 +328,7 @@ fn hybrid_aggregate_writes_agree_with_per_write_simulation() {
     // The rest depends on the writes: paired, each with the largest
     // tolerance (4 SE of the mean difference) it may have, relative to the
     // mean, and the tolerance measured in comments (before, Welch at 4 SE
-    // with 120 independent runs: 5% to 330%, about 28% on failbacks and
+    // with 120 independent runs: 0.6% to 330%, about 28% on failbacks and
     // region failovers, now equal run by run). A bias of 1.5 tolerances
     // fails (98%): a 5% error fails except on lost writes (a few a run
     // after the region's failure: 22% fails).
