@@ -815,6 +815,33 @@ probability = 0.99
                 "detection-exceeds-rto",
             ]
         );
-        assert_eq!(lint(&s), lint(&s));
+    }
+
+    #[test]
+    fn within_a_check_warnings_follow_scenario_order() {
+        // Both standbys within 100 km of the primary (40, -75): dc-b at
+        // (40.1, -75.1), 14 km, and dc-c at (40.2, -75.2), 28 km (0.2 degree
+        // north, 22.2 km, and east, 17.1 km). One warning each, in the order
+        // of `standbys`, whichever it is.
+        let close = [
+            ("lat = 45.0\nlon = -60.0", "lat = 40.1\nlon = -75.1"),
+            ("lat = 50.0\nlon = 0.0", "lat = 40.2\nlon = -75.2"),
+        ];
+        let too_close = |standbys: &str| {
+            let s = scenario(&joined(&close, &[("standbys = [\"dc-b\"]", standbys)]));
+            lint(&s)
+                .into_iter()
+                .filter(|w| w.code == "standby-too-close")
+                .map(|w| w.message)
+                .collect::<Vec<_>>()
+        };
+        let b = "the standby dc-b is 14 km from the primary dc-a";
+        let c = "the standby dc-c is 28 km from the primary dc-a";
+        let bc = too_close("standbys = [\"dc-b\", \"dc-c\"]");
+        assert_eq!(bc.len(), 2, "{bc:?}");
+        assert!(bc[0].starts_with(b) && bc[1].starts_with(c), "{bc:?}");
+        let cb = too_close("standbys = [\"dc-c\", \"dc-b\"]");
+        assert_eq!(cb.len(), 2, "{cb:?}");
+        assert!(cb[0].starts_with(c) && cb[1].starts_with(b), "{cb:?}");
     }
 }

@@ -162,27 +162,53 @@ fn failover_time_is_the_sum_of_its_steps() {
     }
 }
 
-/// Without any failure the write stream is Poisson: the count in a horizon H
-/// has mean lambda*H.
+/// Without any failure the write stream is Poisson: the count N in a horizon
+/// H has mean and variance mu = lambda*H. Many short runs (30,000 of 10 s at
+/// 2/s, mu = 20: 600,000 writes, fewer than the 200 runs of 5,000 this
+/// replaced) make the dispersion test tight: the sample variance s^2 of n
+/// Poisson counts has Var(s^2) = (mu + 2 mu^2) / n (fourth central moment
+/// mu + 3 mu^2), so s^2 / mu has SE sqrt((2 + 1/mu) / n) = 0.82%: tolerance
+/// 4 SE = 3.3%, and a variance 5% off fails with probability 98%. The mean
+/// has SE sqrt(mu / n) / mu = 0.13%: 4 SE = 0.5%.
 #[test]
 fn write_arrivals_are_poisson() {
     let k = Knobs {
-        horizon: "100s",
-        rate: "50/s",
+        horizon: "10s",
+        rate: "2/s",
         ..Knobs::default()
     };
-    let rows = run(&k, 200, 2);
+    let n = 30_000;
+    let rows = run(&k, n, 2);
+    let mu = 20.0;
     let (m, se, _) = mean(rows.iter().map(|r| r.writes as f64));
-    assert!((m - 5000.0).abs() < 4.0 * se, "writes {m} +- {se}");
+    assert!((m - mu).abs() < 4.0 * se, "writes {m} +- {se}");
+    assert!(4.0 * se < 0.006 * mu, "SE {se}");
     // Poisson: variance equals the mean.
-    let var = se * se * 200.0;
+    let var = se * se * n as f64;
+    let ratio_se = ((2.0 + 1.0 / mu) / n as f64).sqrt();
     assert!(
-        (var / 5000.0 - 1.0).abs() < 0.3,
-        "variance/mean = {}",
-        var / 5000.0
+        (var / mu - 1.0).abs() < 4.0 * ratio_se,
+        "variance/mean = {} +- {ratio_se}",
+        var / mu
+    );
+    // The lower tail: P(N <= 15) = 0.1565 (Poisson CDF), binomial SE 0.0021
+    // over 30,000 runs: 4 SE = 5.4% of it (mean 19 or 21 gives 0.215 or
+    // 0.111: fails).
+    let p15: f64 = (0..=15)
+        .map(|j| (-mu + j as f64 * mu.ln() - ln_factorial(j)).exp())
+        .sum();
+    let observed = rows.iter().filter(|r| r.writes <= 15).count() as f64 / n as f64;
+    let p_se = (p15 * (1.0 - p15) / n as f64).sqrt();
+    assert!(
+        (observed - p15).abs() < 4.0 * p_se,
+        "P(N <= 15) = {observed}, expected {p15} +- {p_se}"
     );
     assert!(
         rows.iter()
             .all(|r| r.availability == 1.0 && r.failovers == 0 && r.incident == 0)
     );
+}
+
+fn ln_factorial(j: u32) -> f64 {
+    (1..=j).map(|i| (i as f64).ln()).sum()
 }

@@ -170,14 +170,69 @@ pub fn scenario_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Welch: the two means agree within 4 standard errors of their difference.
-pub fn agree(metric: &str, a: &[RunRow], b: &[RunRow]) {
-    let col = |rows: &[RunRow]| mean(rows.iter().filter_map(|r| r.metric(metric)));
-    let ((ma, sa, na), (mb, sb, nb)) = (col(a), col(b));
-    let se = (sa * sa + sb * sb).sqrt();
-    eprintln!("{metric}: aggregate {ma} +- {sa} (n {na}), per-write {mb} +- {sb} (n {nb})");
-    assert!(
-        (ma - mb).abs() <= 4.0 * se + 1e-12 * ma.abs().max(mb.abs()),
-        "{metric}: aggregate {ma} +- {sa} vs per-write {mb} +- {sb}"
+/// The per-run values of `metric` in two studies of the same runs (run i of
+/// both drawn from the same seed), for the runs where either has a value;
+/// a run where only one of the two has a value is a disagreement.
+fn paired(metric: &str, a: &[RunRow], b: &[RunRow]) -> Vec<(f64, f64)> {
+    assert_eq!(a.len(), b.len(), "{metric}: paired studies of unequal size");
+    let mut out = Vec::new();
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.seed, y.seed, "{metric}: run {} is not paired", x.run);
+        match (x.metric(metric), y.metric(metric)) {
+            (Some(u), Some(v)) => out.push((u, v)),
+            (None, None) => {}
+            (u, v) => panic!("{metric}, run {}: {u:?} vs {v:?}", x.run),
+        }
+    }
+    out
+}
+
+/// Paired agreement of two treatments of the same runs (aggregate and
+/// per-write simulation with the same seeds, so the same failures, drawn up
+/// front from their own stream): the mean of the per-run differences lies
+/// within 4 standard errors of 0, and that tolerance is at most `max_rel` of
+/// the metric's mean (asserted, so the test cannot silently lose its power).
+/// Power: a bias of 1.5 tolerances (6 SE) fails with probability 98%, so a
+/// bias of 1.5 x `max_rel` of the mean is caught. Pairing removes the spread
+/// between runs (one run's failures) that Welch's test on independent runs
+/// must allow for.
+pub fn agree(metric: &str, a: &[RunRow], b: &[RunRow], max_rel: f64) {
+    paired_agree(metric, a, b, |level| max_rel * level.abs());
+}
+
+/// [`agree`] for a metric that is 0 in most runs: the tolerance is at most
+/// `max_abs`, in the metric's unit.
+pub fn agree_abs(metric: &str, a: &[RunRow], b: &[RunRow], max_abs: f64) {
+    paired_agree(metric, a, b, |_| max_abs);
+}
+
+fn paired_agree(metric: &str, a: &[RunRow], b: &[RunRow], bound: impl Fn(f64) -> f64) {
+    let pairs = paired(metric, a, b);
+    if pairs.iter().all(|(u, v)| u == v) {
+        return;
+    }
+    let (d, se, n) = mean(pairs.iter().map(|(u, v)| u - v));
+    let (level, _, _) = mean(pairs.iter().map(|(_, v)| *v));
+    let tolerance = 4.0 * se;
+    eprintln!(
+        "{metric}: per-write mean {level}, paired difference {d} +- {se} (n {n}): tolerance {tolerance} ({:.2}% of the mean)",
+        100.0 * tolerance / level.abs()
     );
+    assert!(
+        d.abs() <= tolerance,
+        "{metric}: aggregate - per-write = {d} +- {se} (n {n}), mean {level}"
+    );
+    assert!(
+        tolerance <= bound(level),
+        "{metric}: tolerance 4 x {se} is over {} (mean {level}): the test lost its power",
+        bound(level)
+    );
+}
+
+/// The two treatments give exactly the same value in every run (`metric`
+/// depends only on draws both share).
+pub fn same(metric: &str, a: &[RunRow], b: &[RunRow]) {
+    for (k, (u, v)) in paired(metric, a, b).into_iter().enumerate() {
+        assert_eq!(u, v, "{metric}: pair {k} differs");
+    }
 }
