@@ -399,19 +399,12 @@ fn sharded_sweep_on_a_real_slurm_cluster() {
         }
         s
     };
-    let states = |job: &str| -> Vec<String> {
+    // Fields of `scontrol show job`: one value per task (JobState, ExitCode).
+    let field = |job: &str, key: &str| -> Vec<String> {
         let o = cluster.slurm("scontrol", &["show", "job", job]);
         String::from_utf8_lossy(&o.stdout)
             .split_whitespace()
-            .filter_map(|w| w.strip_prefix("JobState="))
-            .map(String::from)
-            .collect()
-    };
-    let exit_code = |job: &str| -> Vec<String> {
-        let o = cluster.slurm("scontrol", &["show", "job", job]);
-        String::from_utf8_lossy(&o.stdout)
-            .split_whitespace()
-            .filter_map(|w| w.strip_prefix("ExitCode="))
+            .filter_map(|w| w.strip_prefix(key))
             .map(String::from)
             .collect()
     };
@@ -422,9 +415,9 @@ fn sharded_sweep_on_a_real_slurm_cluster() {
     } else {
         "FAILED"
     };
-    let (a, m) = (states(array), states(merge));
+    let (a, m) = (field(array, "JobState="), field(merge, "JobState="));
     assert_eq!(
-        exit_code(merge),
+        field(merge, "ExitCode="),
         [format!("{}:0", code.unwrap())],
         "merge {merge}\n{}",
         logs()
