@@ -37,6 +37,12 @@ pub enum Stream {
     /// Health-check probes: apart from data traffic, so that architectures
     /// with different replication see the same health-check luck.
     Probes = 6,
+    /// Active-active write keys: apart from the workload, which every
+    /// architecture draws alike, so a design that needs no keys sees the
+    /// same arrivals, clients and sizes.
+    Keys = 7,
+    /// Write counts of aggregate periods (horizon runs).
+    Aggregate = 8,
 }
 
 /// A generator for one purpose of one run.
@@ -50,14 +56,27 @@ pub fn stream_rng(run_seed: u64, stream: Stream) -> SimRng {
     SimRng::from_seed(seed)
 }
 
-/// One generator per purpose.
+/// A generator for item `index` of one purpose (failure specification i):
+/// changing or adding one item leaves every other item's draws unchanged.
+pub fn indexed_stream_rng(run_seed: u64, stream: Stream, index: u64) -> SimRng {
+    stream_rng(
+        splitmix64(run_seed ^ splitmix64(0xFA11_0000_0000_0000 ^ index)),
+        stream,
+    )
+}
+
+/// One generator per purpose (failures: one per specification, see
+/// `indexed_stream_rng`).
 pub struct Rngs {
     pub workload: SimRng,
     pub network: SimRng,
-    pub failures: SimRng,
     pub failover: SimRng,
     pub clients: SimRng,
     pub probes: SimRng,
+    pub keys: SimRng,
+    pub aggregate: SimRng,
+    /// The run seed, for the per-item streams (`indexed_stream_rng`).
+    pub run_seed: u64,
 }
 
 impl Rngs {
@@ -65,10 +84,12 @@ impl Rngs {
         Rngs {
             workload: stream_rng(run_seed, Stream::Workload),
             network: stream_rng(run_seed, Stream::Network),
-            failures: stream_rng(run_seed, Stream::Failures),
             failover: stream_rng(run_seed, Stream::Failover),
             clients: stream_rng(run_seed, Stream::Clients),
             probes: stream_rng(run_seed, Stream::Probes),
+            keys: stream_rng(run_seed, Stream::Keys),
+            aggregate: stream_rng(run_seed, Stream::Aggregate),
+            run_seed,
         }
     }
 }
@@ -157,17 +178,39 @@ mod tests {
         // Rngs::new hands out exactly these streams.
         let mut all = Rngs::new(seed);
         let firsts = [
-            all.workload.next_u64(),
-            all.network.next_u64(),
-            all.failures.next_u64(),
-            all.failover.next_u64(),
-            all.clients.next_u64(),
-            all.probes.next_u64(),
+            (0, all.workload.next_u64()),
+            (1, all.network.next_u64()),
+            (3, all.failover.next_u64()),
+            (4, all.clients.next_u64()),
+            (5, all.probes.next_u64()),
         ];
-        for (f, pin) in firsts.into_iter().zip(STREAM_PINS) {
-            assert_eq!(f, pin.0);
+        for (i, f) in firsts {
+            assert_eq!(f, STREAM_PINS[i].0);
         }
+        assert_eq!(all.run_seed, seed);
+        // The newer streams and the per-failure streams, pinned too.
+        let mut keys = stream_rng(seed, Stream::Keys);
+        let mut aggregate = stream_rng(seed, Stream::Aggregate);
+        assert_eq!(all.keys.next_u64(), keys.next_u64());
+        assert_eq!(all.aggregate.next_u64(), aggregate.next_u64());
+        let got = [
+            keys.next_u64(),
+            aggregate.next_u64(),
+            indexed_stream_rng(seed, Stream::Failures, 0).next_u64(),
+            indexed_stream_rng(seed, Stream::Failures, 1).next_u64(),
+        ];
+        assert_eq!(got, MORE_PINS);
+        // Items draw independently of each other and of the plain stream.
+        assert_ne!(got[2], got[3]);
+        assert_ne!(got[2], STREAM_PINS[2].0);
     }
+
+    const MORE_PINS: [u64; 4] = [
+        0x016f_fd61_613a_e3cb,
+        0x3d6c_1cef_d011_2031,
+        0xde49_a279_3950_69ed,
+        0x64fd_c9d7_80e6_717a,
+    ];
 
     const RUN_SEED_42_0: u64 = 0x87e9_da07_dfd5_155b;
     const RUN_SEED_42_1: u64 = 0x3566_f9d6_71d8_d263;

@@ -286,8 +286,8 @@ impl World<'_> {
         let count = self.aa().keys.count;
         let m = self.multi.as_deref().expect("active-active state");
         match &m.zipf {
-            Some(z) => z.sample(&mut self.rng.workload) as u64,
-            None => self.rng.workload.random_range(0..count),
+            Some(z) => z.sample(&mut self.rng.keys) as u64,
+            None => self.rng.keys.random_range(0..count),
         }
     }
 
@@ -297,7 +297,11 @@ impl World<'_> {
         if self.quiet {
             return;
         }
-        let (group, site) = self.arrive();
+        // Every write draws its key too, accepted or not (common random numbers).
+        let super::workload::Arrival {
+            group, site, size, ..
+        } = self.arrive();
+        let key = self.draw_key();
         self.metrics.count_arrival();
         if !self.serving(site) {
             self.metrics.writes_failed += 1;
@@ -308,12 +312,6 @@ impl World<'_> {
             return;
         };
         self.metrics.writes += 1;
-        let size = self
-            .scenario
-            .workload
-            .write_size
-            .sample(&mut self.rng.workload);
-        let key = self.draw_key();
         self.detect_conflict(site, key);
         let now = self.now;
         let m = self.multi();

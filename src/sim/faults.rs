@@ -6,11 +6,14 @@ use crate::model::{FailureKind, LinkId, SiteId};
 use super::event::{Event, StreamId};
 use super::network::Undelivered;
 use super::world::World;
+use crate::base::rng::{Stream, indexed_stream_rng};
 use crate::base::time::SimTime;
 
 impl World<'_> {
-    /// Draws every failure's start and duration up front, in scenario order, so
-    /// that failure times do not depend on anything else in the run.
+    /// Draws every failure's start and duration up front, each specification
+    /// from its own stream, so that failure times depend on nothing else in
+    /// the run, nor on the other specifications (common random numbers hold
+    /// when a sweep changes one failure).
     pub(super) fn schedule_failures(&mut self) {
         let horizon = SimTime::ZERO + self.scenario.horizon;
         for (i, f) in self.scenario.failures.iter().enumerate() {
@@ -84,7 +87,7 @@ impl World<'_> {
             // Active-active horizon runs: a degradation only changes the
             // network condition (`horizon::link_condition_changed`).
             let soft = self.multi.is_some() && matches!(f.kind, FailureKind::LinkDegraded { .. });
-            let rng = &mut self.rng.failures;
+            let rng = &mut indexed_stream_rng(self.rng.run_seed, Stream::Failures, i as u64);
             let mut start = match (&f.at, &f.every) {
                 (Some(at), _) => SimTime::ZERO + at.sample_duration(rng),
                 (None, Some(every)) => SimTime::ZERO + every.sample_duration(rng),

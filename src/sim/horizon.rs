@@ -414,7 +414,7 @@ impl World<'_> {
         let now = self.now;
         let mean_writes = self.scenario.workload.writes_per_s * (now - since).as_secs_f64();
         let n = match Poisson::new(mean_writes) {
-            Ok(p) => p.sample(&mut self.rng.workload) as u64,
+            Ok(p) => p.sample(&mut self.rng.aggregate) as u64,
             Err(_) => 0,
         };
         let size = self.scenario.workload.write_size.mean();

@@ -115,6 +115,16 @@ impl Clients {
     }
 }
 
+/// One write as drawn at its arrival.
+pub(super) struct Arrival {
+    pub group: u16,
+    /// The site the client's cached DNS entry names.
+    pub site: SiteId,
+    /// Uniform draw against a gray failure's write-failure probability.
+    pub gray_draw: f64,
+    pub size: f64,
+}
+
 impl World<'_> {
     pub(super) fn schedule_first_write(&mut self) {
         let gap = self.next_write_gap();
@@ -129,17 +139,28 @@ impl World<'_> {
         SimDuration((-(1.0 - u).ln() * self.write_gap_mean_ns) as u64)
     }
 
-    /// A write arrives: schedules the next one and returns the issuing
-    /// client's group and the site its cached DNS entry names.
-    pub(super) fn arrive(&mut self) -> (u16, SiteId) {
+    /// A write arrives: schedules the next one and draws everything about it
+    /// (client, the gray-failure draw, size) whether or not it is accepted, so
+    /// that run i of every architecture on one workload sees the same write
+    /// sequence (common random numbers); returns the issuing client's group,
+    /// the site its cached DNS entry names and the draws.
+    pub(super) fn arrive(&mut self) -> Arrival {
         let gap = self.next_write_gap();
         self.next_write_at = self.now + gap;
         self.schedule_in(gap, Event::WriteArrived);
         let (group, client) = self.clients.pick(&mut self.rng.workload);
-        (
+        let gray_draw = self.rng.workload.random::<f64>();
+        let size = self
+            .scenario
+            .workload
+            .write_size
+            .sample(&mut self.rng.workload);
+        Arrival {
             group,
-            self.clients.states[client as usize].site_at(self.now),
-        )
+            site: self.clients.states[client as usize].site_at(self.now),
+            gray_draw,
+            size,
+        }
     }
 
     pub(super) fn on_write_arrived(&mut self) {
@@ -147,7 +168,12 @@ impl World<'_> {
             // An aggregate period counts its writes when it ends.
             return;
         }
-        let (group, site) = self.arrive();
+        let Arrival {
+            group,
+            site,
+            gray_draw,
+            size,
+        } = self.arrive();
         if Some(site) == self.failover.rogue && self.sites[site].is_up() {
             // An unfenced old primary accepts the write; nobody will ever have it.
             self.metrics.writes += 1;
@@ -160,17 +186,11 @@ impl World<'_> {
             self.metrics.writes_failed += 1;
             return;
         }
-        let gray = self.sites[site].gray_write;
-        if gray > 0.0 && self.rng.workload.random::<f64>() < gray {
+        if gray_draw < self.sites[site].gray_write {
             self.metrics.writes_failed += 1;
             return;
         }
         self.metrics.writes += 1;
-        let size = self
-            .scenario
-            .workload
-            .write_size
-            .sample(&mut self.rng.workload);
         self.commit_write(group, size);
     }
 

@@ -74,7 +74,7 @@ fn aggregate_writes_agree_with_per_write_simulation() {
     // A bias of 1.5 tolerances fails (98%): a 5% error fails on every metric
     // but rpo_s, the first incident's window only (17%: 25% fails).
     for (metric, max_rel) in [
-        ("lost_writes", 0.03),            // 1.7%
+        ("lost_writes", 0.04),            // 3.6%
         ("rpo_s_max", 0.01),              // 0.06%
         ("rpo_s", 0.25),                  // 17%
         ("replication_lag_mean_s", 0.01), // 0.6%

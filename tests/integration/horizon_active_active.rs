@@ -306,41 +306,45 @@ fn hybrid_aggregate_writes_agree_with_per_write_simulation() {
     // thousands of writes mostly holds none and now and then one, scaled up
     // a thousandfold: unbiased, but far too heavy-tailed for 120 runs. The
     // active-active test above compares them where samples hold many.
-    // Paired: run i of both has the same seed, hence the same failures, the
-    // same pre-drawn check outcomes and the same promotion and DNS delays
-    // (the failover stream, drawn in the same order): the whole chain of
-    // failovers and failbacks is the same run by run. 40 runs of each
-    // instead of 120 independent ones.
+    // Paired: run i of both has the same seed, hence the same failures and
+    // the same promotion and DNS delays (the failover stream, drawn in the
+    // same order). The load balancer's check outcomes are not shared path by
+    // path: aggregate runs draw runs of checks ahead and re-plan, so now and
+    // then a check right after a repair fails in one mode only (seed 41, run
+    // 22: one more region failover and failback in the aggregate run). The
+    // chain is therefore compared paired, with tolerances in comments: a
+    // difference in one pair of 40 is 0.1 on the mean, 2-5% of these counts.
+    // 40 runs of each instead of 120 independent ones.
     let aggregate = run(&hybrid_week(true), 40, 41);
     let per_write = run(&hybrid_week(false), 40, 41);
-    for metric in [
-        "failovers",
-        "false_failovers",
-        "region_failovers",
-        "failbacks",
-        "incidents",
-        "detection_s",
-        "rto_s",
-        "rto_first_s",
+    for (metric, max_rel) in [
+        ("failovers", 0.02),        // 0.7% (one pair differs by 1)
+        ("false_failovers", 0.05),  // equal in every run
+        ("region_failovers", 0.05), // 3.5% (one pair differs by 1)
+        ("failbacks", 0.05),        // 3.6% (one pair differs by 1)
+        ("incidents", 0.05),        // 1.6% (one pair differs by 1)
+        ("detection_s", 0.01),      // equal in every run
+        ("rto_s", 0.01),            // equal in every run
+        ("rto_first_s", 0.01),      // equal in every run
     ] {
-        same(metric, &aggregate, &per_write);
+        agree(metric, &aggregate, &per_write, max_rel);
     }
     // The rest depends on the writes: paired, each with the largest
     // tolerance (4 SE of the mean difference) it may have, relative to the
     // mean, and the tolerance measured in comments (before, Welch at 4 SE
     // with 120 independent runs: 0.6% to 330%, about 28% on failbacks and
-    // region failovers, now equal run by run). A bias of 1.5 tolerances
-    // fails (98%): a 5% error fails except on lost writes (a few a run
-    // after the region's failure: 22% fails).
+    // region failovers, now 3.5%). A bias of 1.5 tolerances fails (98%): a
+    // 5% error fails except on lost writes (a few a run after the region's
+    // failure: 14% fails).
     for (metric, max_rel) in [
-        ("downtime_min_per_year", 0.03),  // 1.9%
-        ("lost_writes", 0.25),            // 15%
-        ("rpo_s_max", 0.01),              // 0.04%
-        ("resync_s", 0.01),               // 0.5%
+        ("downtime_min_per_year", 0.04),  // 3.4%
+        ("lost_writes", 0.25),            // 8.9%
+        ("rpo_s_max", 0.02),              // 1.2%
+        ("resync_s", 0.01),               // 0.8%
         ("failback_s", 0.01),             // 0.0005%
-        ("replication_lag_mean_s", 0.01), // 0.55%
-        ("replication_lag_p99_s", 0.05),  // 2.9%
-        ("write_latency_p99_ms", 0.01),   // equal in every run
+        ("replication_lag_mean_s", 0.01), // 0.7%
+        ("replication_lag_p99_s", 0.05),  // 2.7%
+        ("write_latency_p99_ms", 0.01),   // 0.3%
     ] {
         agree(metric, &aggregate, &per_write, max_rel);
     }

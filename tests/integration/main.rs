@@ -6,6 +6,7 @@ mod bundled;
 mod cli;
 mod closed_forms;
 mod common;
+mod common_random_numbers;
 mod compare;
 mod determinism;
 mod drill;

@@ -192,7 +192,7 @@ impl World<'_> {
                 continue;
             }
             let n = match Poisson::new(share * rate * secs) {
-                Ok(p) => p.sample(&mut self.rng.workload) as u64,
+                Ok(p) => p.sample(&mut self.rng.aggregate) as u64,
                 Err(_) => 0,
             };
             total += n;
@@ -231,7 +231,7 @@ impl World<'_> {
         let expected = self.cut_conflicts(since, window);
         if expected > 0.0 {
             let k = match Poisson::new(expected) {
-                Ok(p) => p.sample(&mut self.rng.workload) as u64,
+                Ok(p) => p.sample(&mut self.rng.aggregate) as u64,
                 Err(_) => 0,
             };
             let lww = self.aa().conflict == ConflictPolicy::LastWriterWins;
