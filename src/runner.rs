@@ -2,7 +2,7 @@
 //! seed comes from (master seed, i) only; results are collected in run order.
 //! A study can also run only some of its work units (one shard of a cluster job).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -97,14 +97,17 @@ pub fn run_units(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<RunRow>, RunFailure> {
     let work = || {
-        let stop = AtomicBool::new(false);
+        // The lowest unit known to have failed: units above it are skipped,
+        // units below it always run, so the failure reported (the lowest)
+        // does not depend on the thread count or scheduling.
+        let lowest_failed = AtomicU64::new(u64::MAX);
         (0..units.count)
             .into_par_iter()
             .map(|j| {
                 let u = units.nth(j);
                 let (k, i) = ((u / runs) as usize, u % runs);
                 let seed = run_seed(master_seed, i);
-                if stop.load(Ordering::Relaxed) {
+                if j > lowest_failed.load(Ordering::Relaxed) {
                     return Err(RunFailure {
                         run: i,
                         seed,
@@ -117,7 +120,7 @@ pub fn run_units(
                     error,
                 });
                 if r.is_err() {
-                    stop.store(true, Ordering::Relaxed);
+                    lowest_failed.fetch_min(j, Ordering::Relaxed);
                 }
                 on_done();
                 r
@@ -132,7 +135,8 @@ pub fn run_units(
             Err(_) => work(),
         }
     };
-    // Report the lowest-indexed real failure, never a cancellation.
+    // Report the lowest-indexed failure: every unit below it ran, and a
+    // cancelled unit always lies above it.
     let mut out = Vec::with_capacity(results.len());
     let mut first_cancel = None;
     for r in results {
