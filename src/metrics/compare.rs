@@ -2,7 +2,7 @@
 //! common random numbers.
 
 use super::row::RunRow;
-use super::summary::{MetricSummary, describe};
+use super::summary::{Interval, MetricSummary, describe, describe_with};
 
 /// Empirical CDF of the finite values: sorted distinct x with the fraction of
 /// values at or below each. Non-decreasing in x and F, ending at F = 1.
@@ -39,6 +39,8 @@ pub fn summary_of(rows: &[RunRow], metric: &'static str) -> MetricSummary {
 /// Statistics of the per-run differences `other - base` of `metric`, over runs
 /// where both are finite. With common random numbers the pairs share their
 /// random draws, so this interval is much narrower than two separate ones.
+/// A difference can be negative: its interval is Student t, whatever the
+/// metric's own interval.
 pub fn paired_difference(metric: &'static str, base: &[RunRow], other: &[RunRow]) -> MetricSummary {
     let diffs: Vec<f64> = column(base, metric)
         .into_iter()
@@ -48,7 +50,7 @@ pub fn paired_difference(metric: &'static str, base: &[RunRow], other: &[RunRow]
             _ => None,
         })
         .collect();
-    describe(metric, &diffs)
+    describe_with(metric, &diffs, Interval::StudentT)
 }
 
 /// Indices of the points not dominated when minimising both coordinates.

@@ -68,6 +68,12 @@ pub fn render(summary: &[MetricSummary], runs: u64, horizon: bool) -> String {
             (Some(lo), Some(hi)) => format!("[{}, {}]", num(Some(lo)), num(Some(hi))),
             _ => "-".to_string(),
         };
+        // A yearly figure scaled from short runs says so (docs/metrics.md).
+        let label = if m.extrapolated {
+            format!("{label} *")
+        } else {
+            label.to_string()
+        };
         let _ = writeln!(
             out,
             "{:<26} {:>5} {:>10} {:>23} {:>10} {:>10} {:>10} {:>10}",
@@ -79,6 +85,15 @@ pub fn render(summary: &[MetricSummary], runs: u64, horizon: bool) -> String {
             num(m.p90),
             num(m.p99),
             num(m.max)
+        );
+    }
+    if shown
+        .iter()
+        .any(|(key, _)| summary.iter().any(|m| m.metric == *key && m.extrapolated))
+    {
+        let _ = writeln!(
+            out,
+            "* extrapolated: a yearly figure scaled from runs much shorter than a year."
         );
     }
     if let Some(m) = summary.iter().find(|m| m.metric == "rto_s")

@@ -15,6 +15,7 @@ mod failure_modes;
 mod horizon;
 mod horizon_active_active;
 mod input_errors;
+mod intervals;
 mod lint;
 mod mechanisms;
 mod pins;

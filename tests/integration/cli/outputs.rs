@@ -1,8 +1,8 @@
 //! Reading a study's output files back and recomputing their statistics by
 //! the definitions of docs/metrics.md, independently of src/metrics: CSV
 //! parsed with the csv crate, means, sample standard deviations, quantiles by
-//! linear interpolation between order statistics, Student-t and Wilson
-//! intervals, and numbers as shown in the terminal and index.html compared at
+//! linear interpolation between order statistics, Student-t, Wilson and
+//! BCa bootstrap intervals, and numbers as shown in the terminal and index.html compared at
 //! the precision they are shown with.
 
 use std::collections::BTreeSet;
@@ -147,8 +147,8 @@ pub fn metric_columns(runs: &Table) -> Vec<&str> {
 
 /// Every metric of summary.json recomputed from runs.csv by the definitions of
 /// docs/metrics.md: the same set of metrics as runs.csv's columns, n the
-/// non-empty cells, mean, std, the Student-t 95% CI of the mean (null when
-/// n < 2), min, max and p50/p90/p95/p99 by linear interpolation.
+/// non-empty cells, mean, std, the 95% CI of the mean (Wilson for the 0/1
+/// flags, the BCa bootstrap otherwise; null when n < 2), min, max and p50/p90/p95/p99 by linear interpolation.
 pub fn check_summary(runs: &Table, summary: &Value) {
     let metrics = summary["metrics"]
         .as_object()
@@ -190,15 +190,39 @@ pub fn check_summary(runs: &Table, summary: &Value) {
         if x.len() >= 2 {
             let sd = std(&x);
             expect("std", sd);
-            // The table's t is rounded to 4 decimals: allow that much.
-            let half = t975(x.len() - 1) * sd / (x.len() as f64).sqrt();
-            for (k, want) in [("ci95_low", avg - half), ("ci95_high", avg + half)] {
-                let tol = 1e-4 * sd / (x.len() as f64).sqrt() + 1e-9 * want.abs().max(1.0);
+            // The documented interval per metric: Wilson for the 0/1 flags,
+            // the BCa bootstrap for every other column.
+            let flag = name == "incident" || name == "recovered";
+            let method = if flag { "wilson" } else { "bootstrap_bca" };
+            assert_eq!(m["ci95_method"], method, "{name}");
+            let (lo, hi) = if flag {
+                wilson(x.iter().filter(|v| **v != 0.0).count(), x.len())
+            } else {
+                bootstrap_bca(&x)
+            };
+            // The bootstrap's Phi, its inverse and t are approximations here
+            // and there (t to 4 decimals: ~6e-6 in the level): that moves
+            // an end by under 1% of the spacing of the sorted resample
+            // means, itself a few thousandths of the values' range at most.
+            let range = x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                - x.iter().copied().fold(f64::INFINITY, f64::min);
+            for (k, want) in [("ci95_low", lo), ("ci95_high", hi)] {
+                // Wilson: z here is rounded to 6 decimals (1.5e-8 off).
+                let tol = if flag {
+                    1e-7
+                } else {
+                    1e-4 * range + 1e-9 * want.abs().max(1.0)
+                };
                 assert!(
                     (get(k) - want).abs() <= tol,
                     "{name}: {k} = {} but {want}",
                     get(k)
                 );
+            }
+            let per_year = name.ends_with("_per_year");
+            assert!(m["extrapolated"].is_boolean(), "{name}: {m}");
+            if !per_year {
+                assert_eq!(m["extrapolated"], false, "{name}");
             }
         } else {
             assert!(
@@ -353,4 +377,92 @@ pub fn html_table_with_header(html: &str, n: usize) -> (Vec<String>, Vec<Vec<Str
 /// The body rows of the `n`-th data table of a page.
 pub fn html_table(html: &str, n: usize) -> Vec<Vec<String>> {
     html_table_with_header(html, n).1
+}
+
+/// xoshiro256++ (Blackman and Vigna's reference `next`).
+struct Xoshiro([u64; 4]);
+
+impl Xoshiro {
+    fn next(&mut self) -> u64 {
+        let s = &mut self.0;
+        let out = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        out
+    }
+}
+
+/// Vigna's SplitMix64 step as a function: add the golden gamma, then mix.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The standard normal CDF by Simpson's rule on the density from 0
+/// (2,000 panels: error far below 1e-10 for |z| < 6).
+fn phi(z: f64) -> f64 {
+    let panels = 2000;
+    let h = z / panels as f64;
+    let f = |t: f64| (-t * t / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let mut sum = f(0.0) + f(z);
+    for i in 1..panels {
+        sum += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    0.5 + sum * h / 3.0
+}
+
+/// Its inverse by bisection.
+fn phi_inverse(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0, 10.0);
+    for _ in 0..80 {
+        let mid = (lo + hi) / 2.0;
+        if phi(mid) < p { lo = mid } else { hi = mid }
+    }
+    (lo + hi) / 2.0
+}
+
+/// The BCa bootstrap 95% interval of the mean exactly as docs/metrics.md
+/// ("Intervals") defines it (z expanded to sqrt(n / (n - 1)) t(0.975, n - 1)):
+/// B = 1000, xoshiro256++ whose state words are w1 = splitmix(seed),
+/// w(k+1) = splitmix(w(k)) from seed 0xB007574300000095, indices
+/// floor(u n / 2^64).
+pub fn bootstrap_bca(x: &[f64]) -> (f64, f64) {
+    let n = x.len();
+    let m = mean(x);
+    if x.iter().all(|v| *v == x[0]) {
+        return (m, m);
+    }
+    let mut state = 0xB007_5743_0000_0095u64;
+    let mut rng = Xoshiro([0; 4]);
+    for w in rng.0.iter_mut() {
+        state = splitmix(state);
+        *w = state;
+    }
+    let b = 1000usize;
+    let mut means = Vec::with_capacity(b);
+    for _ in 0..b {
+        let mut sum = 0.0;
+        for _ in 0..n {
+            let i = ((rng.next() as u128 * n as u128) >> 64) as usize;
+            sum += x[i];
+        }
+        means.push(sum / n as f64);
+    }
+    let below = means.iter().filter(|v| **v < m).count() as f64;
+    let ties = means.iter().filter(|v| **v == m).count() as f64;
+    let bf = b as f64;
+    let z0 = phi_inverse(((below + ties / 2.0) / bf).clamp(0.5 / bf, 1.0 - 0.5 / bf));
+    let s2: f64 = x.iter().map(|v| (v - m).powi(2)).sum();
+    let s3: f64 = x.iter().map(|v| (v - m).powi(3)).sum();
+    let a = s3 / (6.0 * s2.powf(1.5));
+    let z = (n as f64 / (n as f64 - 1.0)).sqrt() * t975(n - 1);
+    let level = |zz: f64| phi(z0 + (z0 + zz) / (1.0 - a * (z0 + zz)));
+    (quantile(&means, level(-z)), quantile(&means, level(z)))
 }
