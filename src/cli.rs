@@ -137,6 +137,12 @@ pub struct StudyArgs {
     /// job array or a Kubernetes Indexed Job (see docs/cluster.md).
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<crate::shard::ShardArg>,
+    /// Print one JSON document on stdout instead of the summary table: the
+    /// summary (as in summary.json) and the target verdicts (as in
+    /// targets.csv), with the outcome and exit code. Progress stays on stderr;
+    /// the output folder is written as usual.
+    #[arg(long, conflicts_with = "shard")]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,6 +187,9 @@ pub struct MergeArgs {
     /// No summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print one JSON document on stdout (summary and verdicts) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -7,6 +7,7 @@ mod cli;
 mod closed_forms;
 mod common;
 mod compare;
+mod conveniences;
 mod determinism;
 mod drill;
 mod failure_library;

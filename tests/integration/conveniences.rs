@@ -1,0 +1,169 @@
+//! The conveniences of the CLI: --json, completions, init, "did you mean",
+//! the JSON Schema, and how output folders are replaced.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn drsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_drsim"))
+}
+
+fn bundled(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Equal as JSON, numbers compared as f64 (CSV writes 1.0 as "1").
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn assert_same(a: &[Value], b: &[Value]) {
+    assert!(
+        same(&Value::Array(a.to_vec()), &Value::Array(b.to_vec())),
+        "--json targets {a:?}\n!= targets.csv {b:?}"
+    );
+}
+
+/// targets.csv as JSON objects with the column types of the --json document.
+fn targets_csv(path: &Path) -> Vec<Value> {
+    let mut r = csv::Reader::from_path(path).expect("targets.csv");
+    let headers = r.headers().expect("header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            let mut obj = serde_json::Map::new();
+            for (h, v) in headers.iter().zip(rec.iter()) {
+                let value = match h {
+                    "scenario" | "target" | "verdict" => Value::String(v.to_string()),
+                    _ if v.is_empty() => Value::Null,
+                    _ => serde_json::from_str(v).unwrap_or_else(|_| panic!("{h} = {v}")),
+                };
+                obj.insert(h.to_string(), value);
+            }
+            Value::Object(obj)
+        })
+        .collect()
+}
+
+#[test]
+fn json_run_is_the_summary_and_the_verdicts_alone_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ap");
+    let o = drsim()
+        .arg("run")
+        .arg(bundled("active-passive.toml"))
+        .args(["--runs", "20", "--seed", "7", "--json", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{text}"));
+    assert_eq!(doc["command"], "run");
+    let code = o.status.code().unwrap();
+    assert_eq!(doc["exit_code"], code, "{text}");
+    assert!([0, 2, 3].contains(&code), "{}", stderr(&o));
+    // The same numbers as the folder's summary.json and targets.csv.
+    assert_eq!(doc["summary"], read_json(&out.join("summary.json")));
+    assert_eq!(doc["summary"]["runs"], 20);
+    assert_eq!(doc["summary"]["master_seed"], 7);
+    let targets = doc["targets"].as_array().expect("targets").clone();
+    assert!(!targets.is_empty());
+    assert_same(&targets, &targets_csv(&out.join("targets.csv")));
+    // No table, no "wrote" line: the document is all of stdout.
+    assert!(!text.contains("wrote "), "{text}");
+    assert!(text.trim_start().starts_with('{') && text.trim_end().ends_with('}'));
+}
+
+#[test]
+fn json_compare_and_sweep_list_a_summary_per_scenario_and_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let o = drsim()
+        .arg("compare")
+        .arg(bundled("active-passive.toml"))
+        .arg(bundled("active-passive-semisync.toml"))
+        .args(["--runs", "10", "--json", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["command"], "compare");
+    assert_eq!(doc["exit_code"], o.status.code().unwrap());
+    let summaries = doc["summaries"].as_array().expect("summaries");
+    let labels: Vec<&str> = summaries
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["active-passive", "active-passive-semisync"]);
+    for s in summaries {
+        assert_eq!(s["summary"]["runs"], 10);
+        assert!(s["summary"]["metrics"]["rto_s"]["mean"].is_number(), "{s}");
+    }
+    let targets = doc["targets"].as_array().unwrap().clone();
+    assert_same(&targets, &targets_csv(&out.join("targets.csv")));
+
+    let out = dir.path().join("sw");
+    let o = drsim()
+        .arg("sweep")
+        .arg(bundled("active-passive.toml"))
+        .args([
+            "--param",
+            "replication.interval=1s,5s",
+            "--runs",
+            "5",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
+    assert_eq!(doc["command"], "sweep");
+    let points = doc["summaries"].as_array().expect("summaries");
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[0]["parameters"]["replication.interval"], "1s");
+    assert_eq!(points[1]["parameters"]["replication.interval"], "5s");
+    assert_same(
+        doc["targets"].as_array().unwrap(),
+        &targets_csv(&out.join("targets.csv")),
+    );
+}
+
+#[test]
+fn json_refuses_shard() {
+    let o = drsim()
+        .arg("run")
+        .arg(bundled("active-passive.toml"))
+        .args(["--json", "--shard", "0/2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--json"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+}
