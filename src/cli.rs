@@ -104,6 +104,23 @@ pub enum Command {
         #[arg(required = true, value_name = "SCENARIO")]
         files: Vec<PathBuf>,
     },
+    /// Print a shell completion script for drsim on stdout.
+    ///
+    /// Load it in the running shell, or install it where the shell looks for
+    /// completions:
+    ///
+    ///   bash: drsim completions bash > ~/.local/share/bash-completion/completions/drsim
+    ///
+    ///   zsh:  drsim completions zsh > ~/.zfunc/_drsim  (with fpath+=~/.zfunc before compinit)
+    ///
+    ///   fish: drsim completions fish > ~/.config/fish/completions/drsim.fish
+    ///
+    /// Example: source <(drsim completions bash)
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Options of every command that runs Monte Carlo runs.
@@ -257,5 +274,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Trace(args) => trace::execute(args).map(|()| Outcome::Passed),
         Command::Drill(args) => drill::execute(args).map(|()| Outcome::Passed),
         Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "drsim", &mut std::io::stdout());
+            Ok(Outcome::Passed)
+        }
     }
 }

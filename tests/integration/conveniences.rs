@@ -167,3 +167,39 @@ fn json_refuses_shard() {
     assert!(stderr(&o).contains("--json"), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn completions_for_each_shell_name_the_commands_and_flags() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef drsim"),
+        ("fish", "complete -c drsim"),
+        ("elvish", "edit:completion"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = drsim().args(["completions", shell]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains(marker), "{shell}: no {marker:?} in\n{text}");
+        for word in ["run", "compare", "sweep", "merge", "validate"] {
+            assert!(text.contains(word), "{shell}: no {word} in the script");
+        }
+        let flag = |f: &str| {
+            if shell == "fish" {
+                format!("-l {f}")
+            } else {
+                format!("--{f}")
+            }
+        };
+        for f in ["json", "runs"] {
+            assert!(
+                text.contains(&flag(f)),
+                "{shell}: no {} in the script",
+                flag(f)
+            );
+        }
+    }
+    let o = drsim().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
+}
