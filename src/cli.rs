@@ -3,6 +3,7 @@
 
 mod compare;
 mod drill;
+mod init;
 mod merge;
 mod run;
 mod study;
@@ -103,6 +104,20 @@ pub enum Command {
         /// Scenario files (TOML) to check.
         #[arg(required = true, value_name = "SCENARIO")]
         files: Vec<PathBuf>,
+    },
+    /// Write a commented scenario template to start from.
+    ///
+    /// Active-passive between two sites (us-east primary, eu-west standby)
+    /// with a quorum witness in a third (us-west), every main table present
+    /// and its defaults explained in comments. It validates and runs as is.
+    /// Never overwrites an existing file (exit 1). Without FILE it prints the
+    /// template on stdout.
+    ///
+    /// Example: drsim init my-scenario.toml && drsim run my-scenario.toml
+    Init {
+        /// Where to write the template [default: print it on stdout].
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Print a shell completion script for drsim on stdout.
     ///
@@ -274,6 +289,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Trace(args) => trace::execute(args).map(|()| Outcome::Passed),
         Command::Drill(args) => drill::execute(args).map(|()| Outcome::Passed),
         Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
+        Command::Init { file } => init::execute(file.as_deref()).map(|()| Outcome::Passed),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "drsim", &mut std::io::stdout());

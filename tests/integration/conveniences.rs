@@ -203,3 +203,84 @@ fn completions_for_each_shell_name_the_commands_and_flags() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
 }
+
+#[test]
+fn init_writes_a_template_that_validates_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    let o = drsim().arg("init").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&file).unwrap();
+    for table in [
+        "[simulation]",
+        "[network]",
+        "[network.default_link]",
+        "[[datacenters]]",
+        "[[links]]",
+        "[topology]",
+        "[workload]",
+        "[[workload.clients]]",
+        "[replication]",
+        "[failover]",
+        "[failover.health_check]",
+        "[failover.drain]",
+        "[failover.dns]",
+        "[[failures]]",
+        "[[targets]]",
+        "[cost]",
+    ] {
+        assert!(
+            text.contains(&format!("\n{table}")),
+            "no {table} in the template"
+        );
+    }
+    assert!(text.contains("architecture = \"active-passive\""));
+    assert!(text.contains("witness = \"us-west-2\""));
+    assert_eq!(text.matches("[[datacenters]]").count(), 3);
+    // Without FILE: the same template on stdout.
+    let o = drsim().arg("init").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), text);
+
+    // It validates without a warning...
+    let o = drsim().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(": ok (3 datacenters, 1 standby, 1 failure"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // ... and runs: the primary is lost in every run and the standby takes over.
+    let o = drsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--runs", "10", "--json", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        [0, 2, 3].contains(&o.status.code().unwrap()),
+        "{}",
+        stderr(&o)
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("a JSON document");
+    let rto = &doc["summary"]["metrics"]["rto_s"];
+    assert_eq!(rto["n"], 10, "{rto}");
+    let mean = rto["mean"].as_f64().unwrap();
+    assert!(mean > 20.0 && mean < 600.0, "RTO mean {mean}");
+    assert_eq!(doc["summary"]["scenario"]["name"], "my-active-passive");
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(&file, "precious").unwrap();
+    let o = drsim().arg("init").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("mine.toml already exists"), "{err}");
+    assert!(err.contains("does not overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+}
