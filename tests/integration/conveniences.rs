@@ -284,3 +284,84 @@ fn init_refuses_to_overwrite() {
     assert!(err.contains("does not overwrite"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
 }
+
+/// `drsim validate` of the bundled active-passive scenario with one edit.
+fn validate_edited(from: &str, to: &str) -> (Option<i32>, String, String) {
+    let text = std::fs::read_to_string(bundled("active-passive.toml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    let text = text.replacen(from, to, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.toml");
+    std::fs::write(&file, &text).unwrap();
+    let o = drsim().arg("validate").arg(&file).output().unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains(to.lines().last().unwrap()))
+        .unwrap()
+        + 1;
+    (
+        o.status.code(),
+        stderr(&o) + &stdout(&o),
+        format!("typo.toml:{line}:"),
+    )
+}
+
+#[test]
+fn misspelt_names_get_a_did_you_mean() {
+    for (from, to, path, expect) in [
+        (
+            "interval = \"1s\"",
+            "intervall = \"1s\"",
+            "replication.intervall: unknown field `intervall`, expected one of",
+            "did you mean `interval`?",
+        ),
+        (
+            "threshold = 3",
+            "treshold = 3",
+            "failover.health_check.treshold: unknown field `treshold`",
+            "did you mean `threshold`?",
+        ),
+        (
+            "description = ",
+            "descripton = ",
+            "descripton: unknown field `descripton`",
+            "did you mean `description`?",
+        ),
+        (
+            "architecture = \"active-passive\"",
+            "architecture = \"active-pasive\"",
+            "architecture: unknown variant `active-pasive`, expected one of `active-passive`",
+            "did you mean `active-passive`?",
+        ),
+        (
+            "kind = \"datacenter-outage\"",
+            "kind = \"datacentre-outage\"",
+            "failures[0].kind: unknown variant `datacentre-outage`",
+            "did you mean `datacenter-outage`?",
+        ),
+        (
+            "target = \"us-east-1\"",
+            "target = \"us-eats-1\"",
+            "failures[0].target: unknown datacenter \"us-eats-1\"; known datacenters: us-east-1, eu-west-1",
+            "did you mean \"us-east-1\"?",
+        ),
+    ] {
+        let (code, out, at) = validate_edited(from, to);
+        assert_eq!(code, Some(1), "{out}");
+        // file:line:column, the field path, serde's list, then the hint.
+        let line = out
+            .lines()
+            .find(|l| l.contains(path))
+            .unwrap_or_else(|| panic!("no {path:?} in\n{out}"));
+        assert!(line.contains(&at), "{at} not in {line}");
+        assert!(
+            line.trim_end().ends_with(expect),
+            "{expect:?} not at the end of {line}"
+        );
+    }
+    // Nothing close to the misspelt name: no guess.
+    let (code, out, _) = validate_edited("threshold = 3", "threshold = 3\ncolour = 3");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("unknown field `colour`"), "{out}");
+    assert!(!out.contains("did you mean"), "{out}");
+}
