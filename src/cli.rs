@@ -156,6 +156,12 @@ pub struct MonteCarloArgs {
     /// No progress bar and no summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options shared by the commands that run Monte Carlo studies.
@@ -222,6 +228,12 @@ pub struct MergeArgs {
     /// Print one JSON document on stdout (summary and verdicts) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -260,6 +272,12 @@ pub struct TraceArgs {
     /// Event log format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
     pub format: TraceFormat,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -176,6 +176,25 @@ impl Study {
         }
     }
 
+    /// What the output folder's study.json records as its writer; `command`
+    /// is the kind, or for a shard the kind and `--shard K/N`.
+    pub fn owner(&self, command: String) -> output::Owner {
+        output::Owner {
+            command,
+            scenarios: self
+                .inputs
+                .iter()
+                .map(|i| output::OwnerScenario {
+                    file: i.file.clone(),
+                    name: i.scenario.name.clone(),
+                    sha256: i.scenario.content_hash.clone(),
+                })
+                .collect(),
+            runs: self.runs,
+            master_seed: self.seed,
+        }
+    }
+
     /// The scenarios simulated, one per group of `runs` work units.
     pub fn scenarios(&self) -> Vec<&Scenario> {
         match &self.detail {
@@ -301,7 +320,13 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         bar.finish_and_clear();
         let texts: Vec<&str> = study.inputs.iter().map(|i| i.text.as_str()).collect();
         let files = shard::shard_files(&spec, &texts, shard, &rows)?;
-        output::write_all(&out, &files)?;
+        let owner = study.owner(format!(
+            "{} --shard {}/{}",
+            spec.kind.as_str(),
+            shard.index,
+            shard.count
+        ));
+        output::write_folder(&out, &owner, &files, args.mc.force)?;
         if !args.mc.quiet {
             println!(
                 "shard {shard} of a {} study: ran {} of its {} work units (runs x {}); wrote {}",
@@ -327,7 +352,7 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         runner::monte_carlo_many(&scenarios, study.runs, study.seed, threads, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let out = args.mc.out.clone().unwrap_or_else(|| study.default_out());
-    finish(&study, rows, &out, args.mc.quiet, args.json)
+    finish(&study, rows, &out, args.mc.quiet, args.json, args.mc.force)
 }
 
 /// Renders the study from its rows, writes the folder, prints the summary.
@@ -337,9 +362,11 @@ pub fn finish(
     out: &Path,
     quiet: bool,
     json: bool,
+    force: bool,
 ) -> anyhow::Result<Outcome> {
     let rendered = study.render(rows, out)?;
-    output::write_all(out, &rendered.files.files)?;
+    let owner = study.owner(study.kind.as_str().to_string());
+    output::write_folder(out, &owner, &rendered.files.files, force)?;
     if json {
         // The document alone on stdout: nothing else is printed there.
         let mut text = serde_json::to_string_pretty(&rendered.json)?;

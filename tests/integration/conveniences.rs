@@ -365,3 +365,203 @@ fn misspelt_names_get_a_did_you_mean() {
     assert!(out.contains("unknown field `colour`"), "{out}");
     assert!(!out.contains("did you mean"), "{out}");
 }
+
+fn run_into(scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    drsim()
+        .arg("run")
+        .arg(bundled(scenario))
+        .args(["--runs", "4", "-q", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Names and bytes of every file of a folder.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    listing(dir)
+        .into_iter()
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_rerun_replaces_its_folder_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ap");
+    // An empty folder is fine.
+    std::fs::create_dir(&out).unwrap();
+    let o = run_into("active-passive.toml", &out, &[]);
+    assert!(
+        [0, 2, 3].contains(&o.status.code().unwrap()),
+        "{}",
+        stderr(&o)
+    );
+    let first = listing(&out);
+    assert!(first.contains(&"targets.csv".to_string()), "{first:?}");
+    assert!(first.contains(&"study.json".to_string()), "{first:?}");
+    let study = read_json(&out.join("study.json"));
+    assert_eq!(study["command"], "run");
+    assert_eq!(study["scenarios"][0]["name"], "active-passive");
+    assert_eq!(study["runs"], 4);
+    let listed: Vec<&str> = study["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = first
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != "study.json")
+        .collect();
+    expected.sort();
+    let mut got = listed.clone();
+    got.sort();
+    assert_eq!(got, expected);
+
+    // The same scenario without targets (same name): targets.csv of the first
+    // run must not be left beside the new results.
+    let text = std::fs::read_to_string(bundled("active-passive.toml")).unwrap();
+    let cut = text.find("[[targets]]").unwrap();
+    let end = text.find("[cost]").unwrap();
+    let edited = format!("{}{}", &text[..cut], &text[end..]);
+    let file = dir.path().join("no-targets.toml");
+    std::fs::write(&file, edited).unwrap();
+    let o = drsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--runs", "6", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let second = listing(&out);
+    assert!(
+        !second.contains(&"targets.csv".to_string()),
+        "stale targets.csv: {second:?}"
+    );
+    assert_eq!(read_json(&out.join("summary.json"))["runs"], 6);
+    assert_eq!(read_json(&out.join("study.json"))["runs"], 6);
+    // No temporary sibling is left behind.
+    assert_eq!(listing(dir.path()), ["ap", "no-targets.toml"]);
+}
+
+#[test]
+fn a_folder_of_another_study_or_unknown_files_is_refused_unless_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shared");
+    let o = run_into("active-passive.toml", &out, &[]);
+    assert!(
+        [0, 2, 3].contains(&o.status.code().unwrap()),
+        "{}",
+        stderr(&o)
+    );
+    let before = snapshot(&out);
+
+    // Another study (another scenario) into the same folder: refused, untouched.
+    let o = run_into("partition.toml", &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("the output folder {}", out.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("another study: drsim run of active-passive"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert!(snapshot(&out) == before, "the refused folder changed");
+
+    // Another command over the same scenario: another study too.
+    let o = drsim()
+        .arg("sweep")
+        .arg(bundled("active-passive.toml"))
+        .args([
+            "--param",
+            "replication.interval=1s,2s",
+            "--runs",
+            "2",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("another study"), "{}", stderr(&o));
+    assert!(snapshot(&out) == before);
+
+    // A file the study did not write: refused even for a rerun of the same study.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = run_into("active-passive.toml", &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 file(s) the previous run did not write (notes.txt)"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    // --force: replaced whole, by the other study.
+    let o = run_into("partition.toml", &out, &["--force"]);
+    assert!(
+        [0, 2, 3].contains(&o.status.code().unwrap()),
+        "{}",
+        stderr(&o)
+    );
+    let files = listing(&out);
+    assert!(!files.contains(&"notes.txt".to_string()), "{files:?}");
+    assert_eq!(
+        read_json(&out.join("summary.json"))["scenario"]["name"],
+        "partition"
+    );
+    assert_eq!(
+        read_json(&out.join("study.json"))["scenarios"][0]["name"],
+        "partition"
+    );
+
+    // A folder of files drsim never wrote (no study.json).
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("report.pdf"), "x").unwrap();
+    let o = run_into("active-passive.toml", &foreign, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "foreign holds 1 file(s) not written by this drsim (report.pdf) and no study.json"
+        ),
+        "{err}"
+    );
+    assert_eq!(listing(&foreign), ["report.pdf"]);
+    // A file where the folder should be.
+    let o = run_into(
+        "active-passive.toml",
+        &foreign.join("report.pdf"),
+        &["--force"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is a file, not a folder"),
+        "{}",
+        stderr(&o)
+    );
+}
