@@ -119,6 +119,16 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Print the JSON Schema of the scenario format on stdout.
+    ///
+    /// Generated from the types the scenario file is read into: every table
+    /// and field, their types, units (as patterns), allowed values and
+    /// defaults. Point an editor at it for completion and checks as you type
+    /// (see "Editor support" in docs/scenarios.md); `drsim validate` checks
+    /// more (ranges, references between fields).
+    ///
+    /// Example: drsim schema > drsim.schema.json
+    Schema,
     /// Print a shell completion script for drsim on stdout.
     ///
     /// Load it in the running shell, or install it where the shell looks for
@@ -308,6 +318,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Drill(args) => drill::execute(args).map(|()| Outcome::Passed),
         Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
         Command::Init { file } => init::execute(file.as_deref()).map(|()| Outcome::Passed),
+        Command::Schema => {
+            let mut text = serde_json::to_string_pretty(&crate::scenario::raw::json_schema())?;
+            text.push('\n');
+            use std::io::Write as _;
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(Outcome::Passed)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "drsim", &mut std::io::stdout());

@@ -565,3 +565,181 @@ fn a_folder_of_another_study_or_unknown_files_is_refused_unless_force() {
         stderr(&o)
     );
 }
+
+/// A small JSON Schema check of a TOML value: $ref, anyOf/oneOf, enum,
+/// const, object (properties, required, additionalProperties: false), array,
+/// scalar types. Enough to tell whether the schema describes the format.
+fn schema_errors(defs: &Value, node: &Value, value: &toml::Value, path: &str) -> Vec<String> {
+    if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/$defs/");
+        return schema_errors(defs, &defs[name], value, path);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alts) = node.get(key).and_then(Value::as_array) {
+            if alts
+                .iter()
+                .any(|a| schema_errors(defs, a, value, path).is_empty())
+            {
+                return Vec::new();
+            }
+            return vec![format!("{path}: matches no alternative of {key}")];
+        }
+    }
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        let ok = value
+            .as_str()
+            .is_some_and(|s| values.iter().any(|v| v == s));
+        return if ok {
+            Vec::new()
+        } else {
+            vec![format!("{path}: {value} not in {values:?}")]
+        };
+    }
+    if let Some(c) = node.get("const") {
+        return if value.as_str() == c.as_str() {
+            Vec::new()
+        } else {
+            vec![format!("{path}: not {c}")]
+        };
+    }
+    let types: Vec<&str> = match &node["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let kind = match value {
+        toml::Value::String(_) => "string",
+        toml::Value::Integer(_) => "integer",
+        toml::Value::Float(_) => "number",
+        toml::Value::Boolean(_) => "boolean",
+        toml::Value::Array(_) => "array",
+        toml::Value::Table(_) => "object",
+        toml::Value::Datetime(_) => "datetime",
+    };
+    let fits = types.is_empty()
+        || types.contains(&kind)
+        || (kind == "integer" && types.contains(&"number"));
+    if !fits {
+        return vec![format!("{path}: a {kind}, the schema wants {types:?}")];
+    }
+    let mut errors = Vec::new();
+    match value {
+        toml::Value::Table(t) => {
+            let props = node.get("properties").and_then(Value::as_object);
+            for (k, v) in t {
+                match props.and_then(|p| p.get(k)) {
+                    Some(s) => errors.extend(schema_errors(defs, s, v, &format!("{path}.{k}"))),
+                    None if node["additionalProperties"] == false => {
+                        errors.push(format!("{path}.{k}: not in the schema"))
+                    }
+                    None => {}
+                }
+            }
+            for r in node
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if !t.contains_key(r.as_str().unwrap()) {
+                    errors.push(format!("{path}: required {r} missing"));
+                }
+            }
+        }
+        toml::Value::Array(items) => {
+            if let Some(s) = node.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    errors.extend(schema_errors(defs, s, v, &format!("{path}[{i}]")));
+                }
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+#[test]
+fn the_schema_describes_every_bundled_scenario_and_rejects_typos() {
+    let o = drsim().arg("schema").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let schema: Value = serde_json::from_slice(&o.stdout).expect("the schema is JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["title"], "drsim scenario");
+    assert_eq!(schema["additionalProperties"], false);
+    let defs = &schema["$defs"];
+    assert_eq!(
+        defs["Architecture"]["enum"],
+        serde_json::json!(["active-passive", "active-active", "hybrid"])
+    );
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for field in [
+        "name",
+        "architecture",
+        "simulation",
+        "datacenters",
+        "topology",
+        "workload",
+        "replication",
+        "failover",
+    ] {
+        assert!(
+            required.contains(&field),
+            "{field} not required: {required:?}"
+        );
+    }
+    assert!(defs["Duration"]["pattern"].is_string());
+
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(bundled(""))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                texts.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    assert!(texts.len() >= 10, "{} scenarios", texts.len());
+    let template = stdout(&drsim().arg("init").output().unwrap());
+    texts.push(("drsim init".into(), template));
+    for (name, text) in &texts {
+        let value: toml::Value = toml::from_str(text).unwrap();
+        let errors = schema_errors(defs, &schema, &value, "");
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+    // A misspelt field, a bad enum value, a missing table: the schema says no.
+    let base = &texts
+        .iter()
+        .find(|(n, _)| n.ends_with("/active-passive.toml"))
+        .unwrap()
+        .1;
+    for (from, to, expect) in [
+        (
+            "interval = \"1s\"",
+            "intervall = \"1s\"",
+            ".replication.intervall: not in the schema",
+        ),
+        ("mode = \"async\"", "mode = \"asynch\"", ".replication.mode"),
+        ("[topology]", "[topologie]", ".topologie: not in the schema"),
+    ] {
+        let value: toml::Value = toml::from_str(&base.replacen(from, to, 1)).unwrap();
+        let errors = schema_errors(defs, &schema, &value, "");
+        assert!(
+            errors.iter().any(|e| e.starts_with(expect)),
+            "{to}: {errors:?}"
+        );
+    }
+}
