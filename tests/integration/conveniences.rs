@@ -191,7 +191,7 @@ fn completions_for_each_shell_name_the_commands_and_flags() {
                 format!("--{f}")
             }
         };
-        for f in ["json", "runs"] {
+        for f in ["json", "runs", "force"] {
             assert!(
                 text.contains(&flag(f)),
                 "{shell}: no {} in the script",
