@@ -3,6 +3,7 @@
 
 mod compare;
 mod drill;
+mod init;
 mod merge;
 mod run;
 mod study;
@@ -104,6 +105,47 @@ pub enum Command {
         #[arg(required = true, value_name = "SCENARIO")]
         files: Vec<PathBuf>,
     },
+    /// Write a commented scenario template to start from.
+    ///
+    /// Active-passive between two sites (us-east primary, eu-west standby)
+    /// with a quorum witness in a third (us-west), every main table present
+    /// and its defaults explained in comments. It validates and runs as is.
+    /// Never overwrites an existing file (exit 1). Without FILE it prints the
+    /// template on stdout.
+    ///
+    /// Example: drsim init my-scenario.toml && drsim run my-scenario.toml
+    Init {
+        /// Where to write the template [default: print it on stdout].
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the scenario format on stdout.
+    ///
+    /// Generated from the types the scenario file is read into: every table
+    /// and field, their types, units (as patterns), allowed values and
+    /// defaults. Point an editor at it for completion and checks as you type
+    /// (see "Editor support" in docs/scenarios.md); `drsim validate` checks
+    /// more (ranges, references between fields).
+    ///
+    /// Example: drsim schema > drsim.schema.json
+    Schema,
+    /// Print a shell completion script for drsim on stdout.
+    ///
+    /// Load it in the running shell, or install it where the shell looks for
+    /// completions:
+    ///
+    ///   bash: drsim completions bash > ~/.local/share/bash-completion/completions/drsim
+    ///
+    ///   zsh:  drsim completions zsh > ~/.zfunc/_drsim  (with fpath+=~/.zfunc before compinit)
+    ///
+    ///   fish: drsim completions fish > ~/.config/fish/completions/drsim.fish
+    ///
+    /// Example: source <(drsim completions bash)
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Options of every command that runs Monte Carlo runs.
@@ -124,6 +166,12 @@ pub struct MonteCarloArgs {
     /// No progress bar and no summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options shared by the commands that run Monte Carlo studies.
@@ -137,6 +185,12 @@ pub struct StudyArgs {
     /// job array or a Kubernetes Indexed Job (see docs/cluster.md).
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<crate::shard::ShardArg>,
+    /// Print one JSON document on stdout instead of the summary table: the
+    /// summary (as in summary.json) and the target verdicts (as in
+    /// targets.csv), with the outcome and exit code. Progress stays on stderr;
+    /// the output folder is written as usual.
+    #[arg(long, conflicts_with = "shard")]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,6 +235,15 @@ pub struct MergeArgs {
     /// No summary table (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print one JSON document on stdout (summary and verdicts) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -219,6 +282,12 @@ pub struct TraceArgs {
     /// Event log format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
     pub format: TraceFormat,
+    /// Replace the output folder even if it holds another study's files or
+    /// files drsim did not write (the whole folder is replaced). Without it,
+    /// only an absent or empty folder, or one written by an earlier run of
+    /// the same command over the same scenarios, is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,5 +317,18 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Trace(args) => trace::execute(args).map(|()| Outcome::Passed),
         Command::Drill(args) => drill::execute(args).map(|()| Outcome::Passed),
         Command::Validate { files } => validate::execute(&files).map(|()| Outcome::Passed),
+        Command::Init { file } => init::execute(file.as_deref()).map(|()| Outcome::Passed),
+        Command::Schema => {
+            let mut text = serde_json::to_string_pretty(&crate::scenario::raw::json_schema())?;
+            text.push('\n');
+            use std::io::Write as _;
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(Outcome::Passed)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "drsim", &mut std::io::stdout());
+            Ok(Outcome::Passed)
+        }
     }
 }

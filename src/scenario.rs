@@ -52,6 +52,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         for p in &mut problems {
             p.location =
                 error::locate(text, &p.path).map(|span| error::line_column(text, span.start));
+            with_suggestion(&mut p.message);
         }
         fail(problems)
     })
@@ -60,10 +61,20 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// A serde/TOML error as a problem: toml's own span when it has one, else the field's.
 fn toml_problem(text: &str, path: FieldPath, e: &toml::de::Error) -> Problem {
     let span = e.span().or_else(|| error::locate(text, &path));
+    let mut message = e.message().trim().replace('\n', " ");
+    with_suggestion(&mut message);
     Problem {
         path,
-        message: e.message().trim().replace('\n', " "),
+        message,
         location: span.map(|s| error::line_column(text, s.start)),
+    }
+}
+
+/// Appends "; did you mean `x`?" to a message about a misspelt name.
+fn with_suggestion(message: &mut String) {
+    if let Some(hint) = error::did_you_mean(message) {
+        message.push_str("; ");
+        message.push_str(&hint);
     }
 }
 

@@ -224,11 +224,29 @@ pub fn render(
         render_terminal(&table),
         study::targets_text(&results)
     );
+    let outcome = study::outcome(results.iter().map(|r| &r.1));
+    let mut summaries = Vec::new();
+    for (i, (input, rows)) in st.inputs.iter().zip(&all_rows).enumerate() {
+        summaries.push(study::JsonSummary {
+            label: labels[i].clone(),
+            parameters: None,
+            summary_json: report::summary_json(
+                &input.scenario,
+                &input.file,
+                st.runs,
+                st.seed,
+                reproduce.clone(),
+                &crate::metrics::summary::summarize(rows),
+            )?,
+        });
+    }
+    let json = study::json_document("compare", &reproduce, outcome, summaries, &results)?;
     Ok(Rendered {
         files,
         terminal,
         reproduce,
-        outcome: study::outcome(results.iter().map(|r| &r.1)),
+        outcome,
+        json,
     })
 }
 

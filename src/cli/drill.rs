@@ -143,7 +143,17 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
 
     let (files, terminal) = render(&drill, &rows)?;
     // Nothing is written unless every run and every file succeeded.
-    output::write_all(&out, &files.files)?;
+    let owner = output::Owner {
+        command: "drill".into(),
+        scenarios: vec![output::OwnerScenario {
+            file: drill.input.file.clone(),
+            name: drill.input.scenario.name.clone(),
+            sha256: drill.input.scenario.content_hash.clone(),
+        }],
+        runs: drill.runs,
+        master_seed: drill.seed,
+    };
+    output::write_folder(&out, &owner, &files.files, args.mc.force)?;
     if !args.mc.quiet {
         print!("{terminal}");
         println!(

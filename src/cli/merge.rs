@@ -30,7 +30,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<Outcome> {
                         dir.display()
                     );
                 }
-                return study::finish(&study, merged.rows, &out, args.quiet);
+                return study::finish(&study, merged.rows, &out, args.quiet, args.json, args.force);
             }
             Err(p) => problems.extend(p),
         }

@@ -42,17 +42,15 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
     let mut files = Files::default();
     files.add("runs.csv", report::runs_csv(&rows)?);
     files.add("incidents.csv", report::incidents_csv(&rows)?);
-    files.add(
-        "summary.json",
-        report::summary_json(
-            scenario,
-            file,
-            st.runs,
-            st.seed,
-            reproduce.clone(),
-            &summary,
-        )?,
-    );
+    let summary_json = report::summary_json(
+        scenario,
+        file,
+        st.runs,
+        st.seed,
+        reproduce.clone(),
+        &summary,
+    )?;
+    files.add("summary.json", summary_json.clone());
     files.add("scenario.toml", input.text.clone().into_bytes());
     if !results.is_empty() {
         files.add("targets.csv", study::targets_csv(&results)?);
@@ -161,11 +159,24 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
         },
         study::targets_text(&results)
     );
+    let outcome = study::outcome(results.iter().map(|r| &r.1));
+    let json = study::json_document(
+        "run",
+        &reproduce,
+        outcome,
+        vec![study::JsonSummary {
+            label: scenario.name.clone(),
+            parameters: None,
+            summary_json,
+        }],
+        &results,
+    )?;
     Ok(Rendered {
         files,
         terminal,
         reproduce,
-        outcome: study::outcome(results.iter().map(|r| &r.1)),
+        outcome,
+        json,
     })
 }
 

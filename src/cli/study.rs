@@ -176,6 +176,25 @@ impl Study {
         }
     }
 
+    /// What the output folder's study.json records as its writer; `command`
+    /// is the kind, or for a shard the kind and `--shard K/N`.
+    pub fn owner(&self, command: String) -> output::Owner {
+        output::Owner {
+            command,
+            scenarios: self
+                .inputs
+                .iter()
+                .map(|i| output::OwnerScenario {
+                    file: i.file.clone(),
+                    name: i.scenario.name.clone(),
+                    sha256: i.scenario.content_hash.clone(),
+                })
+                .collect(),
+            runs: self.runs,
+            master_seed: self.seed,
+        }
+    }
+
     /// The scenarios simulated, one per group of `runs` work units.
     pub fn scenarios(&self) -> Vec<&Scenario> {
         match &self.detail {
@@ -212,6 +231,73 @@ pub struct Rendered {
     pub terminal: String,
     pub reproduce: String,
     pub outcome: Outcome,
+    /// What `--json` prints: the summaries and verdicts (see `json_document`).
+    pub json: serde_json::Value,
+}
+
+/// One summary of a `--json` document: a label (scenario or grid point) and
+/// the summary.json object of its runs, parsed back from the same bytes the
+/// file holds so the numbers are identical.
+pub struct JsonSummary {
+    pub label: String,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    pub summary_json: Vec<u8>,
+}
+
+/// The document `--json` prints: command, outcome (and exit code), the
+/// summary (run) or summaries (compare, sweep) as in summary.json, and the
+/// verdicts with the columns of targets.csv.
+pub fn json_document(
+    command: &str,
+    reproduce: &str,
+    outcome: Outcome,
+    summaries: Vec<JsonSummary>,
+    results: &[(String, TargetResult)],
+) -> anyhow::Result<serde_json::Value> {
+    use serde_json::{Value, json};
+    let mut parsed = Vec::new();
+    for s in summaries {
+        let summary: Value = serde_json::from_slice(&s.summary_json)?;
+        let mut entry = serde_json::Map::new();
+        entry.insert("label".into(), Value::String(s.label));
+        if let Some(p) = s.parameters {
+            entry.insert("parameters".into(), Value::Object(p));
+        }
+        entry.insert("summary".into(), summary);
+        parsed.push(Value::Object(entry));
+    }
+    let mut targets = Vec::new();
+    for (scenario, r) in results {
+        let mut v = serde_json::to_value(r)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("scenario".into(), Value::String(scenario.clone()));
+        }
+        targets.push(v);
+    }
+    let (name, code) = match outcome {
+        Outcome::Passed => ("passed", 0),
+        Outcome::TargetFailed => ("target_failed", 2),
+        Outcome::Undecided => ("undecided", 3),
+    };
+    let mut doc = json!({
+        "drsim_version": env!("CARGO_PKG_VERSION"),
+        "command": command,
+        "reproduce": reproduce,
+        "outcome": name,
+        "exit_code": code,
+    });
+    if let Some(obj) = doc.as_object_mut() {
+        if command == "run" && parsed.len() == 1 {
+            let only = parsed
+                .pop()
+                .and_then(|mut e| e.as_object_mut()?.remove("summary"));
+            obj.insert("summary".into(), only.unwrap_or(Value::Null));
+        } else {
+            obj.insert("summaries".into(), Value::Array(parsed));
+        }
+        obj.insert("targets".into(), Value::Array(targets));
+    }
+    Ok(doc)
 }
 
 /// Runs the study, all of it or one shard, and writes its folder.
@@ -234,7 +320,13 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         bar.finish_and_clear();
         let texts: Vec<&str> = study.inputs.iter().map(|i| i.text.as_str()).collect();
         let files = shard::shard_files(&spec, &texts, shard, &rows)?;
-        output::write_all(&out, &files)?;
+        let owner = study.owner(format!(
+            "{} --shard {}/{}",
+            spec.kind.as_str(),
+            shard.index,
+            shard.count
+        ));
+        output::write_folder(&out, &owner, &files, args.mc.force)?;
         if !args.mc.quiet {
             println!(
                 "shard {shard} of a {} study: ran {} of its {} work units (runs x {}); wrote {}",
@@ -260,7 +352,7 @@ pub fn execute(study: Study, args: &StudyArgs) -> anyhow::Result<Outcome> {
         runner::monte_carlo_many(&scenarios, study.runs, study.seed, threads, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let out = args.mc.out.clone().unwrap_or_else(|| study.default_out());
-    finish(&study, rows, &out, args.mc.quiet)
+    finish(&study, rows, &out, args.mc.quiet, args.json, args.mc.force)
 }
 
 /// Renders the study from its rows, writes the folder, prints the summary.
@@ -269,10 +361,21 @@ pub fn finish(
     rows: Vec<Vec<RunRow>>,
     out: &Path,
     quiet: bool,
+    json: bool,
+    force: bool,
 ) -> anyhow::Result<Outcome> {
     let rendered = study.render(rows, out)?;
-    output::write_all(out, &rendered.files.files)?;
-    if !quiet {
+    let owner = study.owner(study.kind.as_str().to_string());
+    output::write_folder(out, &owner, &rendered.files.files, force)?;
+    if json {
+        // The document alone on stdout: nothing else is printed there.
+        let mut text = serde_json::to_string_pretty(&rendered.json)?;
+        text.push('\n');
+        use std::io::Write as _;
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("writing the JSON document to stdout")?;
+    } else if !quiet {
         print!("{}", rendered.terminal);
         println!(
             "wrote {} (open index.html); reproduce with: {}",

@@ -230,11 +230,39 @@ pub fn render(
             count("UNDECIDED")
         );
     }
+    let outcome = super::study::outcome(results.iter().map(|r| &r.1));
+    let mut summaries = Vec::new();
+    for (p, s) in points.iter().zip(&grid.scenarios) {
+        let parameters = params
+            .iter()
+            .zip(&p.index)
+            .map(|(q, &i)| {
+                (
+                    q.path.clone(),
+                    serde_json::Value::String(q.values[i].text.clone()),
+                )
+            })
+            .collect();
+        summaries.push(study::JsonSummary {
+            label: p.label.clone(),
+            parameters: Some(parameters),
+            summary_json: crate::report::summary_json(
+                s,
+                file,
+                st.runs,
+                st.seed,
+                reproduce.clone(),
+                &crate::metrics::summary::summarize(&p.rows),
+            )?,
+        });
+    }
+    let json = study::json_document("sweep", &reproduce, outcome, summaries, &results)?;
     Ok(Rendered {
         files,
         terminal,
         reproduce,
-        outcome: super::study::outcome(results.iter().map(|r| &r.1)),
+        outcome,
+        json,
     })
 }
 

@@ -131,7 +131,17 @@ pub fn execute(args: TraceArgs) -> anyhow::Result<()> {
     files.push((log_name.clone(), log));
     files.push(("scenario.toml".into(), text));
     files.push(("index.html".into(), page.render().into_bytes()));
-    output::write_all(&out, &files)?;
+    let owner = output::Owner {
+        command: format!("trace --run {}", args.run),
+        scenarios: vec![output::OwnerScenario {
+            file: file.clone(),
+            name: scenario.name.clone(),
+            sha256: scenario.content_hash.clone(),
+        }],
+        runs: 1,
+        master_seed: master,
+    };
+    output::write_folder(&out, &owner, &files, args.force)?;
 
     println!(
         "traced run {} (seed {seed}) of {} ({file}), master seed {master}: {} events, rto_s {}, detection_s {}",

@@ -136,9 +136,82 @@ pub fn locate(text: &str, path: &FieldPath) -> Option<std::ops::Range<usize>> {
     Some(span)
 }
 
+/// The closest candidate to a misspelt `word`, if one is close enough: at
+/// most a third of its characters edited (Levenshtein distance), ties to
+/// the first candidate. Case and `-`/`_` mix-ups count as one edit each.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word || c.is_empty() {
+            continue;
+        }
+        let d = strsim::levenshtein(word, c);
+        let longest = word.chars().count().max(c.chars().count());
+        if d * 3 <= longest && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// A "did you mean" hint for a problem message that names something unknown:
+/// serde's `unknown field `x`, expected one of `a`, `b`` and `unknown variant`
+/// errors (the candidates are the quoted names after "expected"), and the
+/// validator's `unknown datacenter "x"; known datacenters: a, b` messages
+/// (the candidates are the comma-separated list after the last colon).
+pub fn did_you_mean(message: &str) -> Option<String> {
+    for marker in ["unknown field `", "unknown variant `"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            let end = rest.find('`')?;
+            let word = &rest[..end];
+            let expected = rest[end + 1..].split_once("expected")?.1;
+            let candidates = expected.split('`').skip(1).step_by(2);
+            return closest(word, candidates).map(|c| format!("did you mean `{c}`?"));
+        }
+    }
+    let rest = message.strip_prefix("unknown ")?;
+    let (_, quoted) = rest.split_once('"')?;
+    let (word, tail) = quoted.split_once('"')?;
+    let (_, list) = tail.rsplit_once(": ")?;
+    let candidates = list.split(", ").map(str::trim);
+    closest(word, candidates).map(|c| format!("did you mean \"{c}\"?"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggests_the_closest_name() {
+        let serde_field = "unknown field `intervall`, expected one of `mode`, `acks`, `shipping`, `interval`, `ack_size`";
+        assert_eq!(
+            did_you_mean(serde_field).as_deref(),
+            Some("did you mean `interval`?")
+        );
+        let variant = "unknown variant `active-pasive`, expected one of `active-passive`, `active-active`, `hybrid`";
+        assert_eq!(
+            did_you_mean(variant).as_deref(),
+            Some("did you mean `active-passive`?")
+        );
+        let two = "unknown variant `Manual`, expected `automatic` or `manual`";
+        assert_eq!(did_you_mean(two).as_deref(), Some("did you mean `manual`?"));
+        let site = "unknown datacenter \"us-eats-1\"; known datacenters: us-east-1, eu-west-1";
+        assert_eq!(
+            did_you_mean(site).as_deref(),
+            Some("did you mean \"us-east-1\"?")
+        );
+        // Nothing close: no guess.
+        let far = "unknown field `colour`, expected one of `mode`, `acks`, `shipping`";
+        assert_eq!(did_you_mean(far), None);
+        assert_eq!(did_you_mean("unknown field `x`, there are no fields"), None);
+        assert_eq!(did_you_mean("must be > 0"), None);
+        assert_eq!(closest("at", ["ttl", "mode"]), None);
+        assert_eq!(
+            closest("health-check", ["health_check", "dns"]),
+            Some("health_check")
+        );
+    }
 
     #[test]
     fn locates_nested_fields() {

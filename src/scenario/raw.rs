@@ -1,12 +1,15 @@
 //! The scenario file as written: serde types mirroring the TOML, with units still
 //! attached. Nothing here is trusted; `validate` turns it into a `model::Scenario`.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::units::{Bandwidth, Duration, Rate, Size};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     pub name: String,
@@ -37,7 +40,7 @@ pub struct RawScenario {
 }
 
 /// `[active_active]`: global routing, conflicts, capacity and sessions.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, JsonSchema, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawActiveActive {
     pub routing: Option<RawRouting>,
@@ -48,7 +51,7 @@ pub struct RawActiveActive {
     pub sessions_replicated: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, JsonSchema, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     pub distance_weight: Option<f64>,
@@ -57,35 +60,35 @@ pub struct RawRouting {
     pub updates: Option<RouteUpdatesName>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RouteUpdatesName {
     Dns,
     Anycast,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictName {
     LastWriterWins,
     VersionVectors,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum OverloadName {
     Shed,
     Queue,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyDistName {
     Uniform,
     Zipf,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeys {
     pub count: u64,
@@ -93,7 +96,7 @@ pub struct RawKeys {
     pub exponent: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     pub metric: String,
@@ -136,7 +139,7 @@ impl<'de> Deserialize<'de> for Threshold {
 }
 
 /// The monitoring system's alert thresholds (the reference design's defaults).
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, JsonSchema, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlerts {
     pub enabled: Option<bool>,
@@ -147,7 +150,7 @@ pub struct RawAlerts {
     pub error_rate: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCost {
     pub primary_site_monthly: f64,
@@ -156,13 +159,13 @@ pub struct RawCost {
     pub inter_region_per_gb: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSweep {
     pub params: Vec<RawSweepParam>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSweepParam {
     /// Dotted path of the swept field, e.g. "replication.interval".
@@ -171,7 +174,7 @@ pub struct RawSweepParam {
     pub values: String,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Architecture {
     ActivePassive,
@@ -179,7 +182,7 @@ pub enum Architecture {
     Hybrid,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
     pub duration: Duration,
@@ -191,7 +194,7 @@ pub struct RawSimulation {
     pub aggregate: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawRunMode {
     /// One incident, every write simulated.
@@ -200,7 +203,7 @@ pub enum RawRunMode {
     Horizon,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, JsonSchema, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     pub fibre_us_per_km: Option<f64>,
@@ -215,7 +218,7 @@ pub struct RawNetwork {
 
 /// Link parameters; every field optional so that `[[links]]` entries override
 /// only what they name on top of `network.default_link`.
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, JsonSchema, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawLinkParams {
     /// The two datacenters a `[[links]]` entry joins; not allowed in `default_link`.
@@ -234,7 +237,7 @@ pub struct RawLinkParams {
     pub backup: Vec<RawLinkParams>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDatacenter {
     pub id: String,
@@ -249,7 +252,7 @@ pub struct RawDatacenter {
     pub clock_drift_ppm: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
     /// Active-passive: the primary.
@@ -260,7 +263,7 @@ pub struct RawTopology {
     pub active: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub rate: Rate,
@@ -268,7 +271,7 @@ pub struct RawWorkload {
     pub clients: Vec<RawClientGroup>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClientGroup {
     pub region: String,
@@ -279,7 +282,7 @@ pub struct RawClientGroup {
     pub access_rtt: Option<Duration>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReplicationModeName {
     Sync,
@@ -287,14 +290,14 @@ pub enum ReplicationModeName {
     Async,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ShippingName {
     Continuous,
     Periodic,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplication {
     pub mode: ReplicationModeName,
@@ -304,14 +307,14 @@ pub struct RawReplication {
     pub ack_size: Option<Size>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailoverModeName {
     Automatic,
     Manual,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailover {
     pub mode: FailoverModeName,
@@ -336,7 +339,7 @@ pub struct RawFailover {
     pub dns: RawDns,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FencingName {
     Stonith,
@@ -344,7 +347,7 @@ pub enum FencingName {
     QuorumWitness,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHealthCheck {
     pub interval: Duration,
@@ -352,14 +355,14 @@ pub struct RawHealthCheck {
     pub threshold: u32,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, JsonSchema, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawDrain {
     pub wait: Option<bool>,
     pub timeout: Option<Duration>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDns {
     pub ttl: Duration,
@@ -368,7 +371,7 @@ pub struct RawDns {
     pub stale_client_delay: Option<Duration>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, JsonSchema, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKindName {
     DatacenterOutage,
@@ -383,7 +386,7 @@ pub enum FailureKindName {
 
 /// Something several sites and links depend on (a power feed, a network
 /// provider): a `domain-outage` takes them all down at once.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailureDomain {
     pub id: String,
@@ -395,7 +398,7 @@ pub struct RawFailureDomain {
 
 /// One `[[failures]]` entry. A flat struct (not a tagged enum) so that a bad
 /// value is reported at its own field; `validate` checks which fields a kind takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, JsonSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailure {
     pub kind: FailureKindName,
@@ -429,8 +432,9 @@ pub enum DistSpec<Q> {
     Table(DistTable<Q>),
 }
 
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, JsonSchema, Deserialize, Clone)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+#[schemars(rename = "Distribution_of_{Q}")]
 pub enum DistTable<Q> {
     Constant { value: Q },
     Uniform { min: Q, max: Q },
@@ -461,5 +465,132 @@ impl<'de, Q: Deserialize<'de>> Deserialize<'de> for DistSpec<Q> {
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+// JSON Schema of the quantities that are strings with a unit (see `drsim
+// schema`): a loose pattern (a number, then a unit) that accepts every valid
+// value; the validator gives the precise errors.
+macro_rules! unit_schema {
+    ($ty:ident, $pattern:expr, $description:expr, $examples:expr) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "pattern": $pattern,
+                    "description": $description,
+                    "examples": $examples,
+                })
+            }
+        }
+    };
+}
+
+unit_schema!(
+    Duration,
+    r"^\s*[0-9._]+\s*(ns|us|µs|ms|s|sec|m|min|h|d|y)\s*$",
+    "A duration with a unit: ns, us, ms, s, m (min), h, d, y.",
+    ["250ms", "30s", "5m", "2h", "1d"]
+);
+unit_schema!(
+    Rate,
+    r"^\s*[0-9._]+\s*/\s*(s|sec|m|min|h|d)\s*$",
+    "A rate: a count per unit of time.",
+    ["1000/s", "60/min", "5/h"]
+);
+unit_schema!(
+    Size,
+    r"^\s*[0-9._]+\s*(B|KB|kB|MB|GB|KiB|MiB|GiB)\s*$",
+    "A size with a unit: B, KB, MB, GB, KiB, MiB, GiB.",
+    ["512B", "4KiB", "1MB"]
+);
+unit_schema!(
+    Bandwidth,
+    r"^\s*[0-9._]+\s*(bps|Kbps|kbps|Mbps|Gbps|Tbps)\s*$",
+    "A bandwidth with a unit: bps, Kbps, Mbps, Gbps, Tbps.",
+    ["100Mbps", "1Gbps"]
+);
+
+impl JsonSchema for Threshold {
+    fn schema_name() -> Cow<'static, str> {
+        "Threshold".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A number in the metric's unit, or a duration such as \"5m\" for metrics in seconds or milliseconds.",
+            "type": ["number", "string"],
+        })
+    }
+}
+
+impl<Q: JsonSchema> JsonSchema for DistSpec<Q> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Random_{}", Q::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let value = generator.subschema_for::<Q>();
+        let table = generator.subschema_for::<DistTable<Q>>();
+        json_schema!({
+            "description": "A fixed value, or a table naming a distribution, e.g. { dist = \"uniform\", min = \"10s\", max = \"60s\" }.",
+            "anyOf": [value, table],
+        })
+    }
+}
+
+/// The JSON Schema of the scenario format, generated from these types.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RawScenario);
+    schema.insert(
+        "title".into(),
+        serde_json::Value::String("drsim scenario".into()),
+    );
+    schema.insert(
+        "description".into(),
+        serde_json::Value::String(
+            "A drsim scenario file (TOML), see docs/scenarios.md. Generated by `drsim schema`; the checks of `drsim validate` (ranges, references between fields) go further.".into(),
+        ),
+    );
+    let mut value = schema.to_value();
+    drop_null(&mut value);
+    value
+}
+
+/// TOML has no null: an optional field is one that may be left out, so the
+/// `null` alternatives schemars gives `Option` fields go.
+fn drop_null(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(alts)) = map.get_mut("anyOf") {
+                alts.retain(|a| {
+                    a.get("type").is_none_or(|t| t != "null")
+                        || a.as_object().is_some_and(|o| o.len() > 1)
+                });
+                if alts.len() == 1 {
+                    let only = alts.remove(0);
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = only {
+                        for (k, x) in inner {
+                            map.entry(k).or_insert(x);
+                        }
+                    }
+                }
+            }
+            for x in map.values_mut() {
+                drop_null(x);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
     }
 }

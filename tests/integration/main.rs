@@ -8,6 +8,7 @@ mod closed_forms;
 mod common;
 mod common_random_numbers;
 mod compare;
+mod conveniences;
 mod determinism;
 mod drill;
 mod failure_library;
