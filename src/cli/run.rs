@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::metrics::compare::{column, ecdf};
 use crate::metrics::row::{IncidentSample, RunRow};
-use crate::metrics::summary::{MetricSummary, summarize};
+use crate::metrics::summary::{MetricSummary, mark_extrapolations, summarize};
 use crate::report::html::Page;
 use crate::report::plot::Ecdf;
 use crate::report::{self, table};
@@ -25,7 +25,8 @@ pub fn render(st: &Study, all_rows: Vec<Vec<RunRow>>, out: &Path) -> anyhow::Res
     let input = &st.inputs[0];
     let scenario = &input.scenario;
     let rows = all_rows.into_iter().next().unwrap_or_default();
-    let summary = summarize(&rows);
+    let mut summary = summarize(&rows);
+    mark_extrapolations(&mut summary, scenario.horizon_mode.is_some());
     let results: Vec<_> = study::judge(scenario, &rows)
         .into_iter()
         .map(|r| (scenario.name.clone(), r))

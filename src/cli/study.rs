@@ -430,6 +430,7 @@ pub fn targets_csv(results: &[(String, TargetResult)]) -> anyhow::Result<Vec<u8>
         "ci95_low",
         "ci95_high",
         "verdict",
+        "runs_to_decide",
     ])?;
     for (scenario, r) in results {
         let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
@@ -443,6 +444,7 @@ pub fn targets_csv(results: &[(String, TargetResult)]) -> anyhow::Result<Vec<u8>
             opt(r.ci95_low),
             opt(r.ci95_high),
             r.verdict.as_str().to_string(),
+            r.runs_to_decide.map(|n| n.to_string()).unwrap_or_default(),
         ])?;
     }
     Ok(w.into_inner().map_err(|e| e.into_error())?)
@@ -481,9 +483,13 @@ pub fn targets_text(results: &[(String, TargetResult)]) -> String {
         return String::new();
     }
     let mut out = String::from("targets:\n");
-    for row in target_rows(results) {
+    for (row, (_, r)) in target_rows(results).into_iter().zip(results) {
+        let decide = r
+            .decide_phrase()
+            .map(|p| format!(", {p}"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "  {:<9} {}: {} met, estimate {} {} ({})\n",
+            "  {:<9} {}: {} met, estimate {} {}{decide} ({})\n",
             row[5], row[1], row[2], row[3], row[4], row[0]
         ));
     }

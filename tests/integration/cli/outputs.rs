@@ -319,6 +319,31 @@ pub fn check_targets(
             "{row:?}: {hi}"
         );
         assert_eq!(cell("verdict"), verdict, "{row:?}");
+        // runs_to_decide (UNDECIDED only): the first run count above n at
+        // which the Wilson interval of the same estimate (a fractional
+        // count) leaves out p, found by search; empty if estimate = p.
+        let est = met as f64 / n as f64;
+        let want = if verdict != "UNDECIDED" || est == p {
+            String::new()
+        } else {
+            let z = 1.959_964_f64;
+            let excludes = |m: f64| {
+                let centre = (est + z * z / (2.0 * m)) / (1.0 + z * z / m);
+                let half =
+                    z / (1.0 + z * z / m) * (est * (1.0 - est) / m + z * z / (4.0 * m * m)).sqrt();
+                p < centre - half || p > centre + half
+            };
+            let m = (n + 1..10_000_000).find(|&m| excludes(m as f64)).unwrap();
+            m.to_string()
+        };
+        let got = cell("runs_to_decide");
+        // The search and the closed form may differ by one run at the
+        // boundary (z rounded, the bound itself counting as a PASS).
+        let near = match (got.parse::<i64>(), want.parse::<i64>()) {
+            (Ok(a), Ok(b)) => (a - b).abs() <= 1,
+            _ => got == want,
+        };
+        assert!(near, "{row:?}: runs_to_decide {got}, searched {want}");
         verdicts.push(verdict.to_string());
     }
     verdicts
