@@ -237,3 +237,67 @@ error_rate = 2
         assert!(msg.contains(expected), "missing {expected:?} in\n{msg}");
     }
 }
+
+/// Values that used to saturate or spin (a 10^6-year horizon clamped to 584
+/// years, light in fibre at 1e300 us/km, 4,294,967,295 transmission
+/// attempts) are errors at their own line, with the valid range; the limits
+/// themselves are accepted.
+#[test]
+fn out_of_range_numbers_are_errors_not_saturation() {
+    let base = toml(&Knobs::default());
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let cases = [
+        (
+            base.replace("duration = \"10m\"", "duration = \"1000000y\""),
+            "duration = \"1000000y\"",
+            "simulation.duration: must be at most 500 years",
+        ),
+        (
+            base.replace(
+                "latency = \"20ms\"",
+                "latency = \"20ms\"\nmax_attempts = 4294967295",
+            ),
+            "max_attempts = 4294967295",
+            "network.default_link.max_attempts: must be between 1 and 32, got 4294967295",
+        ),
+        (
+            base.replace(
+                "[network.default_link]",
+                "[network]\nfibre_us_per_km = 1e300\n\n[network.default_link]",
+            ),
+            "fibre_us_per_km",
+            "network.fibre_us_per_km: must be in (0, 1000] microseconds per km",
+        ),
+        (
+            base.replace(
+                "[network.default_link]",
+                "[network]\nroute_inflation = 11\n\n[network.default_link]",
+            ),
+            "route_inflation",
+            "network.route_inflation: must be in [1, 10]",
+        ),
+        (
+            base.replace("ttl = \"30s\"", "ttl = \"501y\""),
+            "ttl = \"501y\"",
+            "failover.dns.ttl: must be at most 500 years",
+        ),
+    ];
+    for (text, needle, want) in cases {
+        let msg = problems(&text);
+        let line = line_of(&text, needle);
+        assert!(
+            msg.contains(&format!("bad.toml:{line}:")),
+            "{needle}: {msg}"
+        );
+        assert!(msg.contains(want), "{needle}: {msg}");
+    }
+    // The limits themselves are valid.
+    let at_limits = base
+        .replace(
+            "latency = \"20ms\"",
+            "latency = \"20ms\"\nmax_attempts = 32",
+        )
+        .replace("ttl = \"30s\"", "ttl = \"500y\"");
+    drsim::scenario::parse("ok.toml", &at_limits).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -8,6 +8,11 @@ use super::super::error::{FieldPath, Problem};
 use super::super::raw::*;
 use super::super::units::{Duration, Size};
 
+/// The longest plain duration a scenario may give (500 years).
+pub(super) const MAX_DURATION_S: f64 = 500.0 * YEAR_S;
+/// A year as the `y` unit counts it (365 days).
+const YEAR_S: f64 = 365.0 * 86_400.0;
+
 /// Collects problems so that one pass reports everything wrong at once.
 pub(super) struct Checker {
     pub(super) problems: Vec<Problem>,
@@ -22,13 +27,31 @@ impl Checker {
     pub(super) fn positive(&mut self, path: FieldPath, d: Duration) -> SimDuration {
         if d.0 <= 0.0 {
             self.fail(path, format!("must be longer than zero, got {}s", d.0));
+            return SimDuration::ZERO;
         }
-        SimDuration::from_secs_f64(d.0)
+        self.bounded(path, d)
     }
 
     pub(super) fn non_negative(&mut self, path: FieldPath, d: Duration) -> SimDuration {
         if d.0 < 0.0 {
             self.fail(path, format!("must not be negative, got {}s", d.0));
+            return SimDuration::ZERO;
+        }
+        self.bounded(path, d)
+    }
+
+    /// Simulated time is u64 nanoseconds (584 years): a plain duration
+    /// beyond `MAX_DURATION_S` would saturate silently, so it is an error.
+    fn bounded(&mut self, path: FieldPath, d: Duration) -> SimDuration {
+        if d.0 > MAX_DURATION_S {
+            self.fail(
+                path,
+                format!(
+                    "must be at most {} years (simulated time is counted in nanoseconds), got {:.3e}s",
+                    MAX_DURATION_S / YEAR_S,
+                    d.0
+                ),
+            );
         }
         SimDuration::from_secs_f64(d.0)
     }

@@ -9,6 +9,9 @@ use super::super::units::Duration;
 use super::checker::Checker;
 use super::*;
 
+/// The most transmission attempts of one message (`max_attempts`).
+const MAX_ATTEMPTS: u32 = 32;
+
 /// The links of a scenario and how pairs and paths index them.
 pub(super) struct Network {
     pub links: Vec<Link>,
@@ -34,18 +37,19 @@ pub(super) fn network(
         .network
         .fibre_us_per_km
         .unwrap_or(DEFAULT_FIBRE_US_PER_KM);
-    if !(fibre_us_per_km > 0.0 && fibre_us_per_km.is_finite()) {
+    // Light in fibre takes about 5 us/km; 1,000 us/km is already absurd.
+    if !(fibre_us_per_km > 0.0 && fibre_us_per_km <= 1_000.0) {
         c.fail(
             net.key("fibre_us_per_km"),
-            format!("must be greater than zero, got {fibre_us_per_km}"),
+            format!("must be in (0, 1000] microseconds per km (light in fibre: about 5), got {fibre_us_per_km}"),
         );
     }
     let inflation = raw
         .network
         .route_inflation
         .unwrap_or(DEFAULT_ROUTE_INFLATION);
-    if !(inflation >= 1.0 && inflation.is_finite()) {
-        c.fail(net.key("route_inflation"), format!("must be at least 1 (a route is never shorter than the great circle), got {inflation}"));
+    if !(1.0..=10.0).contains(&inflation) {
+        c.fail(net.key("route_inflation"), format!("must be in [1, 10] (a route is never shorter than the great circle), got {inflation}"));
     }
     if raw.network.default_link.between.is_some() {
         c.fail(
@@ -285,10 +289,12 @@ pub(super) fn resolve_link(
         .max_attempts
         .or(d.max_attempts)
         .unwrap_or(DEFAULT_MAX_ATTEMPTS);
-    if max_attempts == 0 {
+    // The backoff doubles per attempt: beyond 32 attempts the wait exceeds
+    // any horizon, and the default window sums one term per attempt.
+    if !(1..=MAX_ATTEMPTS).contains(&max_attempts) {
         c.fail(
             at("max_attempts", params.max_attempts.is_some()),
-            "must be at least 1",
+            format!("must be between 1 and {MAX_ATTEMPTS}, got {max_attempts}"),
         );
     }
     Link {
@@ -300,7 +306,7 @@ pub(super) fn resolve_link(
         loss,
         bandwidth_bps,
         retransmit_timeout,
-        max_attempts: max_attempts.max(1),
+        max_attempts: max_attempts.clamp(1, MAX_ATTEMPTS),
     }
 }
 
