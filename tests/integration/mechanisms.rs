@@ -346,10 +346,16 @@ at = "3.5s"
         );
     }
     let (m, _, n) = mean(rows.iter().map(|r| r.lost_writes as f64));
-    let tol = 4.0 * (500.0 / n as f64).sqrt();
+    assert_poisson_mean("mean lost writes", m, n, 500.0);
+}
+
+/// A mean of `n` Poisson counts with the given expectation lies within 4
+/// standard errors, sqrt(expected / n), of it.
+fn assert_poisson_mean(what: &str, m: f64, n: usize, expected: f64) {
+    let tol = 4.0 * (expected / n as f64).sqrt();
     assert!(
-        (m - 500.0).abs() <= tol,
-        "mean lost writes {m}, expected 500 +- {tol}"
+        (m - expected).abs() <= tol,
+        "{what} {m}, expected {expected} +- {tol}"
     );
 }
 
@@ -1028,22 +1034,14 @@ at = "301s"
             .zip(&both)
             .map(|(a, b)| b.lost_writes as f64 - a.lost_writes as f64),
     );
-    let tol = 4.0 * (20_000.0 / n as f64).sqrt();
-    assert!(
-        (lost - 20_000.0).abs() <= tol,
-        "extra lost {lost}, expected 20000 +- {tol}"
-    );
+    assert_poisson_mean("extra lost", lost, n, 20_000.0);
     let (refused, _, _) = mean(
         only_region
             .iter()
             .zip(&both)
             .map(|(a, b)| b.writes_failed as f64 - a.writes_failed as f64),
     );
-    let tol = 4.0 * (9_900.0 / n as f64).sqrt();
-    assert!(
-        (refused - 9_900.0).abs() <= tol,
-        "extra refused {refused}, expected 9900 +- {tol}"
-    );
+    assert_poisson_mean("extra refused", refused, n, 9_900.0);
 }
 
 /// The load balancer's false failovers against the closed form of runs of
