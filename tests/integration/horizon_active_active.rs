@@ -334,8 +334,9 @@ fn hybrid_aggregate_writes_agree_with_per_write_simulation() {
     // mean, and the tolerance measured in comments (before, Welch at 4 SE
     // with 120 independent runs: 0.6% to 330%, about 28% on failbacks and
     // region failovers, now 3.5%). A bias of 1.5 tolerances fails (98%): a
-    // 5% error fails except on lost writes (a few a run after the region's
-    // failure: 14% fails).
+    // 5% error fails except on lost writes (a few runs hold nearly all: 14%
+    // fails), which `hybrid_region_disaster_loses_what_the_cut_held_back`
+    // holds to its closed form within 0.43% in both modes.
     for (metric, max_rel) in [
         ("downtime_min_per_year", 0.04),  // 3.4%
         ("lost_writes", 0.25),            // 8.9%
@@ -369,4 +370,137 @@ fn active_active_horizon_runs_are_deterministic() {
     let two = drsim::runner::monte_carlo(&s, 6, 7, 2, &|| {}).unwrap();
     let csv = |rows: &[RunRow]| format!("{rows:?}");
     assert_eq!(csv(&one), csv(&two));
+}
+
+/// The closed-form check of the hybrid agreement test's `lost_writes`, whose
+/// paired tolerance is wide (a few runs hold nearly all of them: a regional
+/// disaster while the region's replication to the standby region is cut).
+/// Here both cross-region links are cut at 2 h (no route is left, and the
+/// monitor in the region sees no failure) and the region fails at 3 h: every
+/// write of the hour between is lost, Poisson with mean 3/s x 3,600 s =
+/// 10,800 a run, whether writes are aggregated or not (those in flight at
+/// the cut still land). Per run the sd is 104 (0.96%); 20 runs give 4 SE of
+/// 0.43% in each mode: a 5% error fails. The window runs from the newest
+/// write that crossed to the failure: 3,600 s plus the gap G ~ Exp(3/s)
+/// before the cut (mean 3,600.333 s; sd 0.333 s a run, 4 SE = 0.30 s).
+/// Measured: lost 10,801.9 +- 25.8 (aggregate) and 10,819 +- 20.4 (write by
+/// write); windows 3,600.324 s and 3,600.254 s.
+#[test]
+fn hybrid_region_disaster_loses_what_the_cut_held_back() {
+    let text = r#"
+name = "hybrid-lost-writes"
+architecture = "hybrid"
+
+[simulation]
+duration = "6h"
+mode = "horizon"
+
+[[datacenters]]
+id = "east-1"
+region = "east"
+lat = 39.0
+lon = -77.0
+
+[[datacenters]]
+id = "east-2"
+region = "east"
+lat = 40.0
+lon = -83.0
+
+[[datacenters]]
+id = "west-1"
+region = "west"
+lat = 53.3
+lon = -6.3
+
+[[links]]
+between = ["east-1", "east-2"]
+latency = "2ms"
+
+[[links]]
+between = ["east-1", "west-1"]
+latency = "40ms"
+
+[[links]]
+between = ["east-2", "west-1"]
+latency = "40ms"
+
+[topology]
+active = ["east-1", "east-2"]
+standbys = ["west-1"]
+
+[workload]
+rate = "3/s"
+
+[[workload.clients]]
+region = "east"
+count = 40
+
+[replication]
+mode = "async"
+
+[active_active.keys]
+count = 2000
+
+[failover]
+mode = "automatic"
+monitors = ["east-2", "west-1"]
+promotion = "30s"
+failback = true
+failback_delay = "1m"
+
+[failover.health_check]
+interval = "10s"
+timeout = "1s"
+threshold = 3
+
+[failover.dns]
+ttl = "30s"
+
+[[failures]]
+kind = "link-down"
+link = ["east-1", "west-1"]
+at = "2h"
+duration = "2h"
+
+[[failures]]
+kind = "link-down"
+link = ["east-2", "west-1"]
+at = "2h"
+duration = "2h"
+
+[[failures]]
+kind = "region-outage"
+region = "east"
+at = "3h"
+duration = "1h"
+"#;
+    for aggregate in [true, false] {
+        let text = if aggregate {
+            text.to_string()
+        } else {
+            text.replace(
+                "mode = \"horizon\"",
+                "mode = \"horizon\"\naggregate = false",
+            )
+        };
+        let rows = run(&text, 20, 51);
+        for r in &rows {
+            assert_eq!((r.incidents, r.false_failovers), (1, 0), "{r:?}");
+        }
+        let (lost, se, n) = mean(rows.iter().map(|r| r.lost_writes as f64));
+        let poisson_se = (10_800.0f64 / n as f64).sqrt();
+        assert!(
+            (lost - 10_800.0).abs() <= 4.0 * poisson_se,
+            "aggregate {aggregate}: lost {lost} +- {se}, expected 10,800 +- {poisson_se}"
+        );
+        let (window, _, _) = mean(rows.iter().map(|r| r.rpo_s));
+        let expected = 3_600.0 + 1.0 / 3.0;
+        eprintln!("aggregate {aggregate}: lost {lost} +- {se}, window {window}");
+        let window_se = (1.0f64 / 3.0) / (n as f64).sqrt();
+        assert!(
+            (window - expected).abs() <= 4.0 * window_se,
+            "aggregate {aggregate}: window {window}, expected {expected} +- {window_se}"
+        );
+    }
 }
