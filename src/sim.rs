@@ -6,6 +6,7 @@
 
 mod active_active;
 mod alerts;
+mod connection;
 pub mod event;
 mod failover;
 mod faults;

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use crate::base::time::{NANOS_PER_SEC, SimTime};
 use crate::model::{Scenario, SiteId};
-use crate::sim::event::Event;
+use crate::sim::event::{Conn, Event};
 use crate::sim::trace::{Note, SiteStatus, Trace};
 use crate::sim::world::Phase;
 
@@ -38,9 +38,32 @@ pub fn event_name(e: &Event) -> &'static str {
     match e {
         Event::WriteArrived => "write_arrived",
         Event::ShipTick => "ship_tick",
-        Event::SegmentDelivered { .. } => "segment_delivered",
-        Event::AckDelivered { .. } => "ack_delivered",
-        Event::StreamReconnected { .. } => "stream_reconnected",
+        // Standby streams and peer streams are one mechanism; the log keeps
+        // the names users know for each.
+        Event::Delivered {
+            conn: Conn::Standby(_),
+            ..
+        } => "segment_delivered",
+        Event::Confirmed {
+            conn: Conn::Standby(_),
+            ..
+        } => "ack_delivered",
+        Event::Reconnect {
+            conn: Conn::Standby(_),
+            ..
+        } => "stream_reconnected",
+        Event::Delivered {
+            conn: Conn::Peer(_),
+            ..
+        } => "peer_delivered",
+        Event::Confirmed {
+            conn: Conn::Peer(_),
+            ..
+        } => "peer_acked",
+        Event::Reconnect {
+            conn: Conn::Peer(_),
+            ..
+        } => "peer_reconnected",
         Event::HealthCheckDue { .. } => "health_check_due",
         Event::ProbeArrived { .. } => "probe_arrived",
         Event::CheckCompleted { .. } => "check_completed",
@@ -62,9 +85,6 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::GlbProbeArrived { .. } => "glb_probe_arrived",
         Event::GlbCheckCompleted { .. } => "glb_check_completed",
         Event::RoutesPublished { .. } => "routes_published",
-        Event::PeerDelivered { .. } => "peer_delivered",
-        Event::PeerReconnected { .. } => "peer_reconnected",
-        Event::PeerAcked { .. } => "peer_acked",
         Event::ClientsSwitched => "clients_switched",
         Event::GrayStarted { .. } => "gray_started",
         Event::GrayEnded { .. } => "gray_ended",
@@ -83,6 +103,13 @@ pub fn secs_text(t: SimTime) -> String {
     format!("{}.{:09}", t.0 / NANOS_PER_SEC, t.0 % NANOS_PER_SEC)
 }
 
+fn conn_text(c: Conn) -> String {
+    match c {
+        Conn::Standby(i) => format!("stream={i}"),
+        Conn::Peer(p) => format!("peer={p}"),
+    }
+}
+
 fn link_name(s: &Scenario, link: u16) -> String {
     match s.links.get(link as usize) {
         Some(l) => format!("{}<->{}", s.datacenters[l.a].name, s.datacenters[l.b].name),
@@ -98,12 +125,11 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
         .map(|e| {
             let mut d = String::new();
             match e.event {
-                Event::SegmentDelivered { stream, epoch, to }
-                | Event::AckDelivered { stream, epoch, to } => {
-                    let _ = write!(d, "stream={stream} epoch={epoch} to={to}");
+                Event::Delivered { conn, epoch, to } | Event::Confirmed { conn, epoch, to } => {
+                    let _ = write!(d, "{} epoch={epoch} to={to}", conn_text(conn));
                 }
-                Event::StreamReconnected { stream, epoch } => {
-                    let _ = write!(d, "stream={stream} epoch={epoch}");
+                Event::Reconnect { conn, epoch } => {
+                    let _ = write!(d, "{} epoch={epoch}", conn_text(conn));
                 }
                 Event::ProbeArrived { sent } => {
                     let _ = write!(d, "sent_s={}", secs_text(sent));
@@ -139,12 +165,6 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
                 }
                 Event::RoutesPublished { version } => {
                     let _ = write!(d, "version={version}");
-                }
-                Event::PeerDelivered { peer, epoch, to } | Event::PeerAcked { peer, epoch, to } => {
-                    let _ = write!(d, "peer={peer} epoch={epoch} to={to}");
-                }
-                Event::PeerReconnected { peer, epoch } => {
-                    let _ = write!(d, "peer={peer} epoch={epoch}");
                 }
                 Event::WriteArrived
                 | Event::GlbCheckDue

@@ -14,7 +14,7 @@
 //! left (a regional disaster), the active-passive chain runs: [operator
 //! delay], drain (bounded), promotion of a standby, DNS update.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rand::RngExt;
@@ -26,7 +26,8 @@ mod glb;
 mod key_mass;
 mod quiet;
 
-use super::event::Event;
+use super::connection::Connection;
+use super::event::{Conn, Event};
 use super::network::Undelivered;
 use super::replication::{Log, LogRecord};
 use super::world::World;
@@ -85,23 +86,14 @@ impl LogRecord for Write {
 struct Peer {
     origin: SiteId,
     dest: SiteId,
-    link: usize,
-    epoch: u32,
-    connected: bool,
-    shipped: u64,
     /// Highest write of `origin` the peer has applied.
     applied: u64,
     /// Commit time of write `applied`.
     applied_commit: SimTime,
-    /// Highest write the peer has confirmed (sync within a region).
-    acked: u64,
     /// Origin and peer are in the same region: with sync replication the
     /// origin waits for this peer's confirmation.
     in_region: bool,
-    /// Messages in flight: (last left the origin, up to sequence).
-    in_flight: VecDeque<(SimTime, u64)>,
-    /// Deliveries beyond this are void (the origin died before they left).
-    valid_to: u64,
+    conn: Connection,
 }
 
 /// The latest write of a key, for conflict detection.
@@ -170,6 +162,23 @@ pub struct Multi {
 }
 
 impl Multi {
+    pub(super) fn peer_conn(&self, p: usize) -> Option<&Connection> {
+        self.peers.get(p).map(|x| &x.conn)
+    }
+
+    pub(super) fn peer_conn_mut(&mut self, p: usize) -> Option<&mut Connection> {
+        self.peers.get_mut(p).map(|x| &mut x.conn)
+    }
+
+    /// (origin, peer) of peer stream `p`.
+    pub(super) fn peer_ends(&self, p: usize) -> (SiteId, SiteId) {
+        (self.peers[p].origin, self.peers[p].dest)
+    }
+
+    pub(super) fn peer_applied(&self, p: usize) -> u64 {
+        self.peers[p].applied
+    }
+
     pub fn new(s: &Scenario, aa: &ActiveActive) -> Multi {
         let n = s.datacenters.len();
         let mut peers = Vec::new();
@@ -181,17 +190,11 @@ impl Multi {
                     peers.push(Peer {
                         origin: o,
                         dest: d,
-                        link: s.link_between[o][d],
-                        epoch: 0,
-                        connected: true,
-                        shipped: 0,
                         applied: 0,
                         applied_commit: SimTime::ZERO,
-                        acked: 0,
                         in_region: s.datacenters[o].region == s.datacenters[d].region
                             && s.topology.active.contains(&d),
-                        in_flight: VecDeque::with_capacity(64),
-                        valid_to: u64::MAX,
+                        conn: Connection::open(s.link_between[o][d], 0, 0),
                     });
                 }
             }
@@ -336,8 +339,8 @@ impl World<'_> {
         }
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
-            if peer.origin == site && peer.connected {
-                self.ship_peer(p, seq, size);
+            if peer.origin == site && peer.conn.connected {
+                self.send_writes(Conn::Peer(p as u16), seq, size);
             }
         }
     }
@@ -429,76 +432,33 @@ impl World<'_> {
 
     // ---- replication ---------------------------------------------------
 
-    fn ship_peer(&mut self, p: usize, to: u64, bytes: f64) {
-        let peer = &self.multi.as_deref().expect("state").peers[p];
-        let (link, origin, epoch) = (peer.link, peer.origin, peer.epoch);
-        let spec = &self.scenario.links[link];
-        match self
-            .network
-            .send_stream(spec, link, origin, self.now, bytes, &mut self.rng.network)
-        {
-            Ok(t) => {
-                if self.cross_region[link] {
-                    self.metrics.cross_region_bytes += bytes;
-                }
-                let peer = &mut self.multi().peers[p];
-                peer.shipped = to;
-                peer.in_flight.push_back((t.sent, to));
-                self.schedule(
-                    t.arrival,
-                    Event::PeerDelivered {
-                        peer: p as u16,
-                        epoch,
-                        to,
-                    },
-                );
-            }
-            Err(e) => self.reset_peer(p, e),
-        }
-    }
-
-    /// The peer confirms writes up to `to` back to their origin (sync within a region).
-    fn send_peer_ack(&mut self, p: usize, to: u64) {
-        let peer = &self.multi.as_deref().expect("state").peers[p];
-        let (link, dest, epoch) = (peer.link, peer.dest, peer.epoch);
-        let spec = &self.scenario.links[link];
-        let bytes = self.scenario.replication.ack_size_bytes;
-        match self
-            .network
-            .send_stream(spec, link, dest, self.now, bytes, &mut self.rng.network)
-        {
-            Ok(t) => self.schedule(
-                t.arrival,
-                Event::PeerAcked {
-                    peer: p as u16,
-                    epoch,
-                    to,
-                },
-            ),
-            Err(e) => self.reset_peer(p, e),
-        }
+    /// Where a reconnecting peer stream resumes, up to where, and the bytes
+    /// it sends at once. Writes the log no longer has were reseeded by
+    /// snapshot (not timed).
+    pub(super) fn peer_resync(&mut self, p: usize) -> (u64, u64, Option<f64>) {
+        let m = self.multi();
+        let origin = m.peers[p].origin;
+        let log = &m.logs[origin];
+        let committed = log.committed;
+        let from = m.peers[p].applied.max(log.first().saturating_sub(1));
+        let bytes = log.bytes(from + 1, committed);
+        m.peers[p].applied = from;
+        (from, committed, Some(bytes))
     }
 
     /// A same-region peer confirmed: acknowledge, in order, every write all
     /// same-region peers of the origin have confirmed.
-    pub(super) fn on_peer_acked(&mut self, p: u16, epoch: u32, to: u64) {
+    pub(super) fn acknowledge_in_region(&mut self, p: usize) {
         let now = self.now;
         let m = self.multi.as_deref_mut().expect("state");
-        let Some(peer) = m.peers.get_mut(p as usize) else {
-            return;
-        };
-        if peer.epoch != epoch || !self.sites[peer.origin].is_up() {
-            return;
-        }
-        peer.acked = peer.acked.max(to);
-        let origin = peer.origin;
+        let origin = m.peers[p].origin;
         let quorum = m
             .peers
             .iter()
             .filter(|q| q.origin == origin && q.in_region)
-            .map(|q| q.acked)
+            .map(|q| q.conn.acked)
             .min()
-            .unwrap_or(to);
+            .unwrap_or(m.peers[p].conn.acked);
         let log = &mut m.logs[origin];
         while log.acked < quorum.min(log.committed) {
             log.acked += 1;
@@ -510,79 +470,12 @@ impl World<'_> {
         }
     }
 
-    fn reset_peer(&mut self, p: usize, why: Undelivered) {
-        let epoch = self.next_epoch();
-        let now = self.now;
-        let peer = &mut self.multi().peers[p];
-        peer.epoch = epoch;
-        peer.connected = false;
-        peer.shipped = peer.applied;
-        peer.in_flight.clear();
-        peer.valid_to = u64::MAX;
-        let (link, origin) = (peer.link, peer.origin);
-        let spec = &self.scenario.links[link];
-        self.network.reset_order(spec, link, origin, now);
-        if let Undelivered::AttemptsExhausted { gave_up_after } = why {
-            let retry = gave_up_after + spec.retransmit_timeout;
-            self.schedule_in(
-                retry,
-                Event::PeerReconnected {
-                    peer: p as u16,
-                    epoch,
-                },
-            );
-        }
-    }
-
-    fn reconnect_peer(&mut self, p: usize) {
-        let peer = &self.multi.as_deref().expect("state").peers[p];
-        let (origin, dest, link) = (peer.origin, peer.dest, peer.link);
-        if peer.connected
-            || !self.sites[origin].is_up()
-            || !self.sites[dest].is_up()
-            || !self.network.links[link].is_up()
-        {
-            return;
-        }
-        let m = self.multi();
-        let log = &m.logs[origin];
-        let committed = log.committed;
-        // Writes the log no longer has were reseeded by snapshot (not timed).
-        let from = m.peers[p].applied.max(log.first().saturating_sub(1));
-        let bytes = log.bytes(from + 1, committed);
-        let peer = &mut m.peers[p];
-        peer.connected = true;
-        // A new connection: what the origin sends now is not void.
-        peer.valid_to = u64::MAX;
-        peer.applied = from;
-        peer.shipped = from;
-        if from < committed {
-            self.ship_peer(p, committed, bytes);
-        }
-    }
-
-    pub(super) fn on_peer_reconnected(&mut self, p: u16, epoch: u32) {
-        if self
-            .multi()
-            .peers
-            .get(p as usize)
-            .is_some_and(|x| x.epoch == epoch)
-        {
-            self.reconnect_peer(p as usize);
-        }
-    }
-
-    pub(super) fn on_peer_delivered(&mut self, p: u16, epoch: u32, to: u64) {
+    /// A delivery of peer stream `p` up to `to` reached its peer, which is up.
+    pub(super) fn peer_received(&mut self, p: usize, to: u64) {
         let now = self.now;
         let m = self.multi.as_deref_mut().expect("state");
-        let Some(peer) = m.peers.get_mut(p as usize) else {
-            return;
-        };
-        if peer.epoch != epoch {
-            return;
-        }
-        peer.in_flight.pop_front();
-        if to > peer.valid_to || !self.sites[peer.dest].is_up() || to <= peer.applied {
+        let peer = &m.peers[p];
+        if to <= peer.applied {
             return;
         }
         let (origin, from) = (peer.origin, peer.applied + 1);
@@ -604,12 +497,12 @@ impl World<'_> {
         } else {
             now
         };
-        let peer = &mut m.peers[p as usize];
+        let peer = &mut m.peers[p];
         peer.applied = to;
         peer.applied_commit = commit;
         let dest = peer.dest;
         if m.sync_in_region && peer.in_region {
-            self.send_peer_ack(p as usize, to);
+            self.send_confirmation(Conn::Peer(p as u16), to);
         }
         let m = self.multi.as_deref_mut().expect("state");
         if let Some((target, Some(_))) = m.region_failover
@@ -730,7 +623,7 @@ impl World<'_> {
         m.peers
             .iter()
             .filter(|p| p.dest == target)
-            .all(|p| !p.connected || p.applied >= p.shipped.min(p.valid_to))
+            .all(|p| !p.conn.connected || p.applied >= p.conn.landing_to())
     }
 
     pub(super) fn region_drain_done(&mut self, id: u32) {
@@ -899,8 +792,8 @@ impl World<'_> {
         }
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
-            if peer.dest == site && peer.connected {
-                self.reset_peer(p, Undelivered::LinkDown);
+            if peer.dest == site && peer.conn.connected {
+                self.reset_connection(Conn::Peer(p as u16), Undelivered::LinkDown);
             }
         }
         let now = self.now;
@@ -930,14 +823,7 @@ impl World<'_> {
         let mut best_commit = SimTime::ZERO;
         for peer in m.peers.iter_mut() {
             if peer.origin == site {
-                let mut valid = peer.applied;
-                for &(sent, to) in &peer.in_flight {
-                    if sent > now {
-                        break;
-                    }
-                    valid = to;
-                }
-                peer.valid_to = valid;
+                let valid = peer.conn.cut_at(now, peer.applied);
                 if valid >= best {
                     best = valid;
                     best_commit = m.logs[site]
@@ -1013,12 +899,12 @@ impl World<'_> {
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
             if peer.origin == site || peer.dest == site {
-                let connected = peer.connected;
+                let connected = peer.conn.connected;
                 if connected && peer.origin == site {
                     // Its connections died with it.
-                    self.reset_peer(p, Undelivered::LinkDown);
+                    self.reset_connection(Conn::Peer(p as u16), Undelivered::LinkDown);
                 }
-                self.reconnect_peer(p);
+                self.reconnect(Conn::Peer(p as u16));
             }
         }
         // Clients still routed there are served again at once.
@@ -1028,13 +914,13 @@ impl World<'_> {
     pub(super) fn on_aa_link_changed(&mut self, link: usize, up: bool) {
         for p in 0..self.multi().peers.len() {
             let peer = &self.multi().peers[p];
-            if peer.link != link {
+            if peer.conn.link != link {
                 continue;
             }
             if up {
-                self.reconnect_peer(p);
-            } else if peer.connected {
-                self.reset_peer(p, Undelivered::LinkDown);
+                self.reconnect(Conn::Peer(p as u16));
+            } else if peer.conn.connected {
+                self.reset_connection(Conn::Peer(p as u16), Undelivered::LinkDown);
             }
         }
     }

@@ -104,8 +104,8 @@ impl World<'_> {
             });
         let (mut latency, mut loss) = (false, false);
         for s in &self.streams {
-            let l = &self.network.links[s.link];
-            let spec = &self.scenario.links[s.link];
+            let l = &self.network.links[s.conn.link];
+            let spec = &self.scenario.links[s.conn.link];
             let one_way = spec.latency.as_secs_f64() * l.latency_multiplier();
             latency |= one_way > a.link_latency.as_secs_f64();
             loss |= !l.is_up() || l.loss() > a.packet_loss;

@@ -6,27 +6,36 @@ use crate::base::time::SimTime;
 /// Index of a replication stream (one per standby datacenter of the current primary).
 pub type StreamId = u16;
 
+/// A replication connection (`sim::connection`): a standby stream of the
+/// current primary, or a peer stream of an active site (index into the
+/// active-active peers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conn {
+    Standby(StreamId),
+    Peer(u16),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
     /// A client issues a write (the Poisson arrival process).
     WriteArrived,
     /// Periodic async replication ships its batch.
     ShipTick,
-    /// Writes up to `to` reach the stream's standby.
-    SegmentDelivered {
-        stream: StreamId,
+    /// Writes up to `to` reach the connection's receiver.
+    Delivered {
+        conn: Conn,
         epoch: u32,
         to: u64,
     },
-    /// The standby's confirmation of writes up to `to` reaches the primary.
-    AckDelivered {
-        stream: StreamId,
+    /// The receiver's confirmation of writes up to `to` reaches the sender.
+    Confirmed {
+        conn: Conn,
         epoch: u32,
         to: u64,
     },
-    /// A stream whose message exhausted its retransmissions reconnects.
-    StreamReconnected {
-        stream: StreamId,
+    /// A connection whose message exhausted its retransmissions reconnects.
+    Reconnect {
+        conn: Conn,
         epoch: u32,
     },
     /// The monitor's next health check (of check plan `plan`; see `sim::health`).
@@ -126,23 +135,6 @@ pub enum Event {
     /// Active-active: new routes reach DNS (or anycast) after the update delay.
     RoutesPublished {
         version: u32,
-    },
-    /// Active-active: writes of an origin up to `to` reach a peer site.
-    PeerDelivered {
-        peer: u16,
-        epoch: u32,
-        to: u64,
-    },
-    /// Active-active, sync within a region: a peer's confirmation reaches the origin.
-    PeerAcked {
-        peer: u16,
-        epoch: u32,
-        to: u64,
-    },
-    /// Active-active: a peer stream reconnects after exhausting retransmissions.
-    PeerReconnected {
-        peer: u16,
-        epoch: u32,
     },
     /// Active-active: the last rerouted client has switched; check recovery.
     ClientsSwitched,

@@ -99,7 +99,7 @@ impl World<'_> {
             return self.promote(target);
         };
         let in_flight = self.streams.iter().any(|s| {
-            s.dest == target && s.connected && self.sites[target].applied < s.landing_to()
+            s.dest == target && s.conn.connected && self.sites[target].applied < s.conn.landing_to()
         });
         if !in_flight {
             self.record_drain_wait(SimDuration::ZERO);
@@ -220,7 +220,7 @@ impl World<'_> {
         }
         self.streams = self.streams_from(target, &standbys);
         for i in 0..self.streams.len() {
-            self.streams[i].connected = false;
+            self.streams[i].conn.connected = false;
             self.reconnect_stream(i as u16);
         }
         self.rejoin_fenced_sites();
@@ -319,7 +319,7 @@ impl World<'_> {
             && self
                 .streams
                 .iter()
-                .any(|s| s.dest == original && s.connected);
+                .any(|s| s.dest == original && s.conn.connected);
         self.failover.failback_pending = false;
         if !ready {
             // Not now (a blip, a chain in progress): try again a delay later,

@@ -147,7 +147,7 @@ impl World<'_> {
             }
         }
         for i in 0..self.streams.len() {
-            if self.streams[i].dest == site && self.streams[i].connected {
+            if self.streams[i].dest == site && self.streams[i].conn.connected {
                 self.reset_stream(i as StreamId, Undelivered::LinkDown);
             }
         }
@@ -219,7 +219,7 @@ impl World<'_> {
         let mut stream = self.streams_from(self.primary, &[site]);
         self.streams.append(&mut stream);
         let i = (self.streams.len() - 1) as StreamId;
-        self.streams[i as usize].connected = false;
+        self.streams[i as usize].conn.connected = false;
         self.reconnect_stream(i);
         // Nothing missing: the resync is over at once.
         self.check_resynced(site);
@@ -227,7 +227,7 @@ impl World<'_> {
 
     fn streams_on(&self, link: LinkId) -> Vec<StreamId> {
         (0..self.streams.len())
-            .filter(|&i| self.streams[i].link == link)
+            .filter(|&i| self.streams[i].conn.link == link)
             .map(|i| i as StreamId)
             .collect()
     }
@@ -239,7 +239,7 @@ impl World<'_> {
         }
         self.reconsider_paths(link);
         for i in self.streams_on(link) {
-            if self.streams[i as usize].connected {
+            if self.streams[i as usize].conn.connected {
                 self.reset_stream(i, Undelivered::LinkDown);
             }
         }

@@ -287,7 +287,7 @@ impl World<'_> {
         let mut connected: Vec<u32> = self
             .streams
             .iter()
-            .filter(|s| s.connected)
+            .filter(|s| s.conn.connected)
             .map(|s| s.dest as u32)
             .collect();
         connected.sort_unstable();
@@ -338,8 +338,8 @@ impl World<'_> {
             .map_or(SimDuration::ZERO, |h| h.mode.window);
         let mut caught_up = 0;
         let all = self.streams.iter().all(|s| {
-            let reachable = self.sites[s.dest].is_up() && self.network.links[s.link].is_up();
-            if s.connected {
+            let reachable = self.sites[s.dest].is_up() && self.network.links[s.conn.link].is_up();
+            if s.conn.connected {
                 let ok = reachable && self.sites[s.dest].applied_commit + w >= now;
                 caught_up += usize::from(ok);
                 ok
@@ -369,7 +369,7 @@ impl World<'_> {
         // Messages in flight are void: connected standbys are caught up at the end.
         for i in 0..self.streams.len() {
             let epoch = self.next_epoch();
-            self.streams[i].void_in_flight(epoch);
+            self.streams[i].conn.void_in_flight(epoch);
         }
         self.schedule(resume, Event::WritesResume { period });
     }
@@ -421,9 +421,9 @@ impl World<'_> {
         let mut connected = 0;
         let mut keep: Option<u64> = None;
         for s in &self.streams {
-            if s.connected {
+            if s.conn.connected {
                 connected += 1;
-                if self.cross_region[s.link] {
+                if self.cross_region[s.conn.link] {
                     self.metrics.cross_region_bytes += n as f64 * size;
                 }
             } else {
@@ -438,10 +438,10 @@ impl World<'_> {
         self.sites[primary].applied = committed;
         self.sites[primary].applied_commit = now;
         for s in &mut self.streams {
-            if s.connected {
+            if s.conn.connected {
                 self.sites[s.dest].applied = committed;
                 self.sites[s.dest].applied_commit = now;
-                s.caught_up(committed);
+                s.conn.caught_up(committed);
             }
         }
         self.network.idle_all(now);

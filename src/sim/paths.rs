@@ -96,11 +96,11 @@ impl World<'_> {
         self.route[group] = new;
         self.metrics.path_switches += 1;
         for i in 0..self.streams.len() {
-            if self.streams[i].link == old {
-                if self.streams[i].connected {
+            if self.streams[i].conn.link == old {
+                if self.streams[i].conn.connected {
                     self.reset_stream(i as StreamId, Undelivered::LinkDown);
                 }
-                self.streams[i].link = new;
+                self.streams[i].conn.link = new;
                 self.reconnect_stream(i as StreamId);
             }
         }

@@ -11,7 +11,8 @@ use std::collections::VecDeque;
 
 use crate::model::{ReplicationMode, Shipping, SiteId};
 
-use super::event::{Event, StreamId};
+use super::connection::Connection;
+use super::event::{Conn, Event, StreamId};
 use super::network::Undelivered;
 use super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
@@ -281,60 +282,19 @@ impl<R: LogRecord> Default for Log<R> {
 #[derive(Clone, Debug)]
 pub struct Stream {
     pub dest: SiteId,
-    pub link: usize,
-    /// Unique per connection: messages of another epoch are ignored on arrival.
-    pub epoch: u32,
-    pub connected: bool,
-    /// Highest sequence sent in the current epoch.
-    pub shipped: u64,
-    /// Highest sequence the standby has confirmed (sync and semi-sync).
-    pub acked: u64,
-    /// Messages in flight, oldest first: (last left the sender, up to sequence).
-    in_flight: VecDeque<(SimTime, u64)>,
-    /// Deliveries beyond this sequence are void (the sender died before they left).
-    valid_to: u64,
-}
-
-impl Stream {
-    /// Voids the messages in flight (an aggregate period begins): deliveries
-    /// of the old epoch are ignored.
-    pub fn void_in_flight(&mut self, epoch: u32) {
-        self.epoch = epoch;
-        self.in_flight.clear();
-        self.valid_to = u64::MAX;
-    }
-
-    /// The standby has everything up to `committed` (an aggregate period ended).
-    pub fn caught_up(&mut self, committed: u64) {
-        self.shipped = committed;
-        self.acked = committed;
-    }
-
-    /// What the standby will have once everything valid in flight has landed.
-    pub fn landing_to(&self) -> u64 {
-        self.shipped.min(self.valid_to)
-    }
+    pub conn: Connection,
 }
 
 impl World<'_> {
-    pub(super) fn next_epoch(&mut self) -> u32 {
-        self.epochs = self.epochs.wrapping_add(1);
-        self.epochs
-    }
-
     pub(super) fn streams_from(&mut self, source: SiteId, standbys: &[SiteId]) -> Vec<Stream> {
         let mut out = Vec::with_capacity(standbys.len());
         for &dest in standbys.iter().filter(|&&d| d != source) {
             let applied = self.sites[dest].applied;
+            let link = self.path_between(source, dest);
+            let epoch = self.next_epoch();
             out.push(Stream {
                 dest,
-                link: self.path_between(source, dest),
-                epoch: self.next_epoch(),
-                connected: true,
-                shipped: applied,
-                acked: applied,
-                in_flight: VecDeque::with_capacity(64),
-                valid_to: u64::MAX,
+                conn: Connection::open(link, epoch, applied),
             });
         }
         out
@@ -366,54 +326,21 @@ impl World<'_> {
         }
         if self.scenario.replication.shipping == Shipping::Continuous {
             for i in 0..self.streams.len() {
-                if self.streams[i].connected {
-                    self.ship(i as StreamId, seq, size_bytes);
+                if self.streams[i].conn.connected {
+                    self.send_writes(Conn::Standby(i as StreamId), seq, size_bytes);
                 }
             }
         }
         self.trim_log();
     }
 
-    /// Sends writes `(shipped, to]` of stream `i` as one message of `bytes`.
-    pub(super) fn ship(&mut self, i: StreamId, to: u64, bytes: f64) {
-        let s = &self.streams[i as usize];
-        let (link, epoch) = (s.link, s.epoch);
-        let spec = &self.scenario.links[link];
-        match self.network.send_stream(
-            spec,
-            link,
-            self.primary,
-            self.now,
-            bytes,
-            &mut self.rng.network,
-        ) {
-            Ok(t) => {
-                if self.cross_region[link] {
-                    self.metrics.cross_region_bytes += bytes;
-                }
-                let s = &mut self.streams[i as usize];
-                s.shipped = to;
-                s.in_flight.push_back((t.sent, to));
-                self.schedule(
-                    t.arrival,
-                    Event::SegmentDelivered {
-                        stream: i,
-                        epoch,
-                        to,
-                    },
-                );
-            }
-            Err(e) => self.reset_stream(i, e),
-        }
-    }
-
     /// Ships everything committed but not yet sent on every connected stream.
     pub(super) fn ship_backlog(&mut self) {
         for i in 0..self.streams.len() {
-            let s = &self.streams[i];
+            let s = &self.streams[i].conn;
             if s.connected && s.shipped < self.log.committed {
                 let bytes = self.log.bytes(s.shipped + 1, self.log.committed);
-                self.ship(i as StreamId, self.log.committed, bytes);
+                self.send_writes(Conn::Standby(i as StreamId), self.log.committed, bytes);
             }
         }
     }
@@ -423,71 +350,33 @@ impl World<'_> {
     pub(super) fn cut_streams_at_primary_failure(&mut self) {
         let now = self.now;
         for s in &mut self.streams {
-            let mut valid = self.sites[s.dest].applied;
-            for &(sent, to) in &s.in_flight {
-                if sent > now {
-                    break;
-                }
-                valid = to;
-            }
-            s.valid_to = valid;
+            s.conn.cut_at(now, self.sites[s.dest].applied);
         }
     }
 
-    /// Voids a stream's messages in flight; it resumes from the standby's applied
-    /// position when it reconnects.
+    /// Resets stream `i` (see `reset_connection`).
     pub(super) fn reset_stream(&mut self, i: StreamId, why: Undelivered) {
-        let epoch = self.next_epoch();
-        let committed = self.log.committed;
-        let s = &mut self.streams[i as usize];
-        s.epoch = epoch;
-        s.connected = false;
-        s.shipped = self.sites[s.dest].applied.min(committed);
-        s.in_flight.clear();
-        s.valid_to = u64::MAX;
-        let link = s.link;
-        let spec = &self.scenario.links[link];
-        self.network.reset_order(spec, link, self.primary, self.now);
-        if let Undelivered::AttemptsExhausted { gave_up_after } = why {
-            // The sender notices the dead connection and reconnects.
-            let retry = gave_up_after + spec.retransmit_timeout;
-            self.schedule_in(retry, Event::StreamReconnected { stream: i, epoch });
-        }
+        self.reset_connection(Conn::Standby(i), why);
     }
 
-    /// Reconnects stream `i` if both ends and the link are up, and catches up.
+    /// Reconnects stream `i` if both ends and the link are up (see `reconnect`).
     pub(super) fn reconnect_stream(&mut self, i: StreamId) {
-        let s = &self.streams[i as usize];
-        if s.connected
-            || !self.primary_serving()
-            || !self.sites[s.dest].is_up()
-            || !self.network.links[s.link].is_up()
-        {
-            return;
-        }
-        let dest = s.dest;
-        // If the log no longer reaches back to this standby (a rejoining old
-        // primary), the writes it lacks are resynced from the primary's data
-        // in the same transfer, at the mean write size (`Log::bytes`).
-        let applied = self.sites[dest].applied.min(self.log.committed);
-        let s = &mut self.streams[i as usize];
-        s.connected = true;
-        s.shipped = applied;
-        let continuous = self.scenario.replication.shipping == Shipping::Continuous;
-        if continuous && applied < self.log.committed {
-            let bytes = self.log.bytes(applied + 1, self.log.committed);
-            self.ship(i, self.log.committed, bytes);
-        }
+        self.reconnect(Conn::Standby(i));
     }
 
-    pub(super) fn on_stream_reconnected(&mut self, i: StreamId, epoch: u32) {
-        if self
-            .streams
-            .get(i as usize)
-            .is_some_and(|s| s.epoch == epoch)
-        {
-            self.reconnect_stream(i);
-        }
+    /// Where a reconnecting stream to `dest` resumes, up to where, and the
+    /// bytes it sends at once (continuous shipping; periodic shipping sends
+    /// the backlog with the next batch). If the log no longer reaches back to
+    /// this standby (a rejoining old primary), the writes it lacks are
+    /// resynced from the primary's data in the same transfer, at the mean
+    /// write size (`Log::bytes`).
+    pub(super) fn standby_resync(&self, dest: SiteId) -> (u64, u64, Option<f64>) {
+        let committed = self.log.committed;
+        let applied = self.sites[dest].applied.min(committed);
+        let continuous = self.scenario.replication.shipping == Shipping::Continuous;
+        let bytes =
+            (continuous && applied < committed).then(|| self.log.bytes(applied + 1, committed));
+        (applied, committed, bytes)
     }
 
     pub(super) fn on_ship_tick(&mut self) {
@@ -504,18 +393,9 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn on_segment_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
-        let Some(s) = self.streams.get_mut(i as usize) else {
-            return;
-        };
-        if s.epoch != epoch {
-            return;
-        }
-        s.in_flight.pop_front();
-        let dest = s.dest;
-        if to > s.valid_to || !self.sites[dest].is_up() {
-            return;
-        }
+    /// A delivery of stream `i` up to `to` reached its standby, which is up.
+    pub(super) fn standby_received(&mut self, i: StreamId, to: u64) {
+        let dest = self.streams[i as usize].dest;
         if self.sites[dest].stalled > 0 {
             // Received, not applied (nor confirmed) until the stall ends.
             let held = &mut self.sites[dest].held_to;
@@ -552,59 +432,27 @@ impl World<'_> {
         // its standbys' positions, as streaming replication's feedback does);
         // only sync and semi-sync wait for it before acknowledging clients.
         if self.primary_serving() {
-            self.send_ack(i, to);
+            self.send_confirmation(Conn::Standby(i), to);
         }
         if let Phase::Draining { target, .. } = self.failover.phase
             && target == dest
-            && self.sites[target].applied >= self.streams[i as usize].landing_to()
+            && self.sites[target].applied >= self.streams[i as usize].conn.landing_to()
         {
             self.drain_complete();
         }
         self.trim_log();
     }
 
-    fn send_ack(&mut self, i: StreamId, to: u64) {
-        let s = &self.streams[i as usize];
-        let (link, dest, epoch) = (s.link, s.dest, s.epoch);
-        let spec = &self.scenario.links[link];
-        let bytes = self.scenario.replication.ack_size_bytes;
-        match self
-            .network
-            .send_stream(spec, link, dest, self.now, bytes, &mut self.rng.network)
-        {
-            Ok(t) => self.schedule(
-                t.arrival,
-                Event::AckDelivered {
-                    stream: i,
-                    epoch,
-                    to,
-                },
-            ),
-            Err(e) => self.reset_stream(i, e),
-        }
-    }
-
-    pub(super) fn on_ack_delivered(&mut self, i: StreamId, epoch: u32, to: u64) {
-        let serving = self.primary_serving();
-        let Some(s) = self.streams.get_mut(i as usize) else {
-            return;
-        };
-        if s.epoch != epoch || !serving {
-            return;
-        }
-        s.acked = s.acked.max(to);
-        self.acknowledge_quorum();
-    }
-
     /// Acknowledges, in order, every write that enough standbys have confirmed.
-    fn acknowledge_quorum(&mut self) {
+    pub(super) fn acknowledge_quorum(&mut self) {
         let need = self.scenario.replication.acks_required(self.streams.len());
         if need == 0 {
             return;
         }
         // The need-th highest confirmation: every write up to it has `need` acks.
         self.scratch.clear();
-        self.scratch.extend(self.streams.iter().map(|s| s.acked));
+        self.scratch
+            .extend(self.streams.iter().map(|s| s.conn.acked));
         self.scratch.sort_unstable_by(|a, b| b.cmp(a));
         let quorum = self.scratch[need - 1].min(self.log.committed);
         let primary = self.primary;

@@ -13,7 +13,7 @@
 use crate::metrics::recorder::Incident;
 use crate::model::SiteId;
 
-use super::event::Event;
+use super::event::{Conn, Event};
 use super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
@@ -237,7 +237,7 @@ impl World<'_> {
     fn before(&self, trace: &Trace, event: Event) -> Before {
         let stream = |i: u16, epoch: Option<u32>| {
             let s = self.streams.get(i as usize);
-            let live = s.is_some_and(|s| epoch.is_none_or(|e| e == s.epoch));
+            let live = s.is_some_and(|s| epoch.is_none_or(|e| e == s.conn.epoch));
             (s.map(|s| s.dest as u16), !live)
         };
         let step = |id: u32, expected: bool| !(id == self.failover.id && expected);
@@ -245,13 +245,20 @@ impl World<'_> {
         let monitor = Some(self.scenario.failover.monitor as u16);
         let (site, ignored) = match event {
             Event::WriteArrived | Event::ShipTick | Event::ProbeArrived { .. } => (primary, false),
-            Event::SegmentDelivered {
-                stream: i, epoch, ..
+            Event::Delivered {
+                conn: Conn::Standby(i),
+                epoch,
+                ..
             }
-            | Event::AckDelivered {
-                stream: i, epoch, ..
+            | Event::Confirmed {
+                conn: Conn::Standby(i),
+                epoch,
+                ..
+            }
+            | Event::Reconnect {
+                conn: Conn::Standby(i),
+                epoch,
             } => stream(i, Some(epoch)),
-            Event::StreamReconnected { stream: i, epoch } => stream(i, Some(epoch)),
             Event::HealthCheckDue { .. } => (monitor, false),
             Event::CheckCompleted { .. } => (monitor, self.failover.phase != Phase::Watching),
             Event::FailoverStarted { failover } => (
@@ -277,9 +284,18 @@ impl World<'_> {
             Event::GlbCheckDue
             | Event::GlbSiteCheckDue { .. }
             | Event::RoutesPublished { .. }
-            | Event::PeerDelivered { .. }
-            | Event::PeerAcked { .. }
-            | Event::PeerReconnected { .. }
+            | Event::Delivered {
+                conn: Conn::Peer(_),
+                ..
+            }
+            | Event::Confirmed {
+                conn: Conn::Peer(_),
+                ..
+            }
+            | Event::Reconnect {
+                conn: Conn::Peer(_),
+                ..
+            }
             | Event::ClientsSwitched => (None, false),
             Event::LinkFailed { .. }
             | Event::LinkRepaired { .. }
@@ -296,7 +312,11 @@ impl World<'_> {
             | Event::HorizonReached => (None, false),
         };
         let delivery = match event {
-            Event::SegmentDelivered { stream: i, to, .. } if !ignored => {
+            Event::Delivered {
+                conn: Conn::Standby(i),
+                to,
+                ..
+            } if !ignored => {
                 let dest = self.streams[i as usize].dest;
                 let applied = self.sites[dest].applied;
                 // The first write this delivery can apply is `applied + 1`.
@@ -339,7 +359,10 @@ impl World<'_> {
                     Note::Accepted { seq }
                 };
             }
-            Event::SegmentDelivered { .. } => {
+            Event::Delivered {
+                conn: Conn::Standby(_),
+                ..
+            } => {
                 if let Some((dest, applied, oldest)) = before.delivery {
                     let now_applied = self.sites[dest].applied;
                     if now_applied > applied {

@@ -313,11 +313,9 @@ impl<'s> World<'s> {
             Event::WriteArrived if self.multi.is_some() => self.on_aa_write_arrived(),
             Event::WriteArrived => self.on_write_arrived(),
             Event::ShipTick => self.on_ship_tick(),
-            Event::SegmentDelivered { stream, epoch, to } => {
-                self.on_segment_delivered(stream, epoch, to)
-            }
-            Event::AckDelivered { stream, epoch, to } => self.on_ack_delivered(stream, epoch, to),
-            Event::StreamReconnected { stream, epoch } => self.on_stream_reconnected(stream, epoch),
+            Event::Delivered { conn, epoch, to } => self.on_delivered(conn, epoch, to),
+            Event::Confirmed { conn, epoch, to } => self.on_confirmed(conn, epoch, to),
+            Event::Reconnect { conn, epoch } => self.on_reconnect(conn, epoch),
             Event::HealthCheckDue { plan } => self.on_health_check_due(plan),
             Event::ProbeArrived { sent } => self.on_probe_arrived(sent),
             Event::CheckCompleted { ok } => self.on_check_completed(ok),
@@ -403,9 +401,6 @@ impl<'s> World<'s> {
             Event::GlbProbeArrived { site, sent } => self.on_glb_probe_arrived(site, sent),
             Event::GlbCheckCompleted { site, ok } => self.on_glb_check_completed(site, ok),
             Event::RoutesPublished { version } => self.on_routes_published(version),
-            Event::PeerDelivered { peer, epoch, to } => self.on_peer_delivered(peer, epoch, to),
-            Event::PeerReconnected { peer, epoch } => self.on_peer_reconnected(peer, epoch),
-            Event::PeerAcked { peer, epoch, to } => self.on_peer_acked(peer, epoch, to),
             Event::ClientsSwitched => self.on_clients_switched(),
             Event::AlertCheck => self.on_alert_check(),
             Event::PathSwitch { group } => self.on_path_switch(group),

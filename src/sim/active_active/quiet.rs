@@ -67,8 +67,8 @@ impl World<'_> {
         m.peers.iter().all(|p| {
             let reachable = self.sites[p.origin].is_up()
                 && self.sites[p.dest].is_up()
-                && self.network.links[p.link].is_up();
-            if p.connected {
+                && self.network.links[p.conn.link].is_up();
+            if p.conn.connected {
                 let log = &m.logs[p.origin];
                 let caught_up = p.applied >= log.committed || p.applied_commit + w >= now;
                 // A down origin's streams stay nominally open until it returns.
@@ -111,7 +111,9 @@ impl World<'_> {
         let cuts: Vec<(SiteId, SiteId)> = m
             .peers
             .iter()
-            .filter(|p| !p.connected && self.takes_writes(p.origin) && self.takes_writes(p.dest))
+            .filter(|p| {
+                !p.conn.connected && self.takes_writes(p.origin) && self.takes_writes(p.dest)
+            })
             .map(|p| (p.origin, p.dest))
             .collect();
         let now = self.now;
@@ -158,7 +160,7 @@ impl World<'_> {
             m.peers
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.connected)
+                .filter(|(_, p)| p.conn.connected)
                 .map(|(i, _)| i as u32),
         );
         key.push(u32::MAX);
@@ -171,10 +173,7 @@ impl World<'_> {
     pub(in crate::sim) fn aa_enter_quiet(&mut self) {
         for i in 0..self.multi().peers.len() {
             let epoch = self.next_epoch();
-            let p = &mut self.multi().peers[i];
-            p.epoch = epoch;
-            p.in_flight.clear();
-            p.valid_to = u64::MAX;
+            self.multi().peers[i].conn.void_in_flight(epoch);
         }
     }
 
@@ -199,9 +198,9 @@ impl World<'_> {
             let m = self.multi.as_deref_mut().expect("state");
             let mut keep: Option<u64> = None;
             for p in m.peers.iter().filter(|p| p.origin == site) {
-                if p.connected {
+                if p.conn.connected {
                     lag_pairs += n;
-                    if self.cross_region[p.link] {
+                    if self.cross_region[p.conn.link] {
                         self.metrics.cross_region_bytes += n as f64 * size;
                     }
                 } else {
@@ -215,12 +214,12 @@ impl World<'_> {
             for p in m
                 .peers
                 .iter_mut()
-                .filter(|p| p.origin == site && p.connected)
+                .filter(|p| p.origin == site && p.conn.connected)
             {
                 p.applied = committed;
                 p.applied_commit = now;
-                p.shipped = committed;
-                p.acked = committed;
+                p.conn.shipped = committed;
+                p.conn.acked = committed;
             }
         }
         self.metrics.record_aggregate(slot, total, lag_pairs);
