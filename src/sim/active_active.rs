@@ -29,7 +29,7 @@ mod quiet;
 use super::connection::Connection;
 use super::event::{Conn, Event};
 use super::network::Undelivered;
-use super::replication::{Log, LogRecord};
+use super::replication::{Log, LogRecord, resync};
 use super::world::World;
 use crate::base::time::{SimDuration, SimTime};
 
@@ -433,17 +433,11 @@ impl World<'_> {
     // ---- replication ---------------------------------------------------
 
     /// Where a reconnecting peer stream resumes, up to where, and the bytes
-    /// it sends at once. Writes the log no longer has were reseeded by
-    /// snapshot (not timed).
-    pub(super) fn peer_resync(&mut self, p: usize) -> (u64, u64, Option<f64>) {
-        let m = self.multi();
-        let origin = m.peers[p].origin;
-        let log = &m.logs[origin];
-        let committed = log.committed;
-        let from = m.peers[p].applied.max(log.first().saturating_sub(1));
-        let bytes = log.bytes(from + 1, committed);
-        m.peers[p].applied = from;
-        (from, committed, Some(bytes))
+    /// it sends at once (`resync`, the rule of standby streams too).
+    pub(super) fn peer_resync(&self, p: usize) -> (u64, u64, Option<f64>) {
+        let m = self.multi.as_deref().expect("peers");
+        let (from, to, bytes) = resync(&m.logs[m.peers[p].origin], m.peers[p].applied);
+        (from, to, Some(bytes))
     }
 
     /// A same-region peer confirmed: acknowledge, in order, every write all

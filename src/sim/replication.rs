@@ -278,6 +278,22 @@ impl<R: LogRecord> Default for Log<R> {
     }
 }
 
+/// The one resync rule of every connection: a receiver that has `applied`
+/// resumes from there (at most what `log` committed) and gets everything it
+/// lacks in one transfer: the log's records, and writes no longer in the log
+/// (a rejoining site behind the log's start) at the mean write size
+/// (`Log::bytes`). Returns (from, to, bytes).
+pub fn resync<R: LogRecord>(log: &Log<R>, applied: u64) -> (u64, u64, f64) {
+    let committed = log.committed;
+    let from = applied.min(committed);
+    let bytes = if from < committed {
+        log.bytes(from + 1, committed)
+    } else {
+        0.0
+    };
+    (from, committed, bytes)
+}
+
 /// Replication from the current primary to one standby.
 #[derive(Clone, Debug)]
 pub struct Stream {
@@ -365,18 +381,12 @@ impl World<'_> {
     }
 
     /// Where a reconnecting stream to `dest` resumes, up to where, and the
-    /// bytes it sends at once (continuous shipping; periodic shipping sends
-    /// the backlog with the next batch). If the log no longer reaches back to
-    /// this standby (a rejoining old primary), the writes it lacks are
-    /// resynced from the primary's data in the same transfer, at the mean
-    /// write size (`Log::bytes`).
+    /// bytes it sends at once (`resync`; periodic shipping sends the backlog
+    /// with the next batch instead).
     pub(super) fn standby_resync(&self, dest: SiteId) -> (u64, u64, Option<f64>) {
-        let committed = self.log.committed;
-        let applied = self.sites[dest].applied.min(committed);
+        let (from, to, bytes) = resync(&self.log, self.sites[dest].applied);
         let continuous = self.scenario.replication.shipping == Shipping::Continuous;
-        let bytes =
-            (continuous && applied < committed).then(|| self.log.bytes(applied + 1, committed));
-        (applied, committed, bytes)
+        (from, to, continuous.then_some(bytes))
     }
 
     pub(super) fn on_ship_tick(&mut self) {
