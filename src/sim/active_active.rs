@@ -30,7 +30,7 @@ use super::connection::Connection;
 use super::event::{Conn, Event};
 use super::network::Undelivered;
 use super::replication::{Log, LogRecord, resync};
-use super::world::World;
+use super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
 /// A fast hasher for integer keys (a multiply and a fold): the key table is
@@ -143,8 +143,6 @@ pub struct Multi {
     sync_in_region: bool,
     /// Hybrid: the standby promoted after a regional disaster.
     promoted: Option<SiteId>,
-    /// Hybrid: the cross-region failover in progress (target, draining since).
-    region_failover: Option<(SiteId, Option<SimTime>)>,
     /// Hybrid: when the active region stopped accepting writes.
     region_down_at: Option<SimTime>,
     /// Hybrid: the promoted standby's last write before its promotion
@@ -231,7 +229,6 @@ impl Multi {
             lost_above: vec![u64::MAX; n],
             sync_in_region: s.replication.mode == crate::model::ReplicationMode::Sync,
             promoted: None,
-            region_failover: None,
             region_down_at: None,
             promoted_from: 0,
             promoted_at: SimTime::ZERO,
@@ -498,13 +495,11 @@ impl World<'_> {
         if m.sync_in_region && peer.in_region {
             self.send_confirmation(Conn::Peer(p as u16), to);
         }
-        let m = self.multi.as_deref_mut().expect("state");
-        if let Some((target, Some(_))) = m.region_failover
+        if let Phase::Draining { target, .. } = self.failover.phase
             && target == dest
             && self.landed_at(target)
         {
-            let id = self.failover.id;
-            self.region_drain_done(id);
+            self.drain_complete();
         }
         let m = self.multi.as_deref_mut().expect("state");
         // Trim the origin's log below what every peer has and its clients know.
@@ -595,24 +590,11 @@ impl World<'_> {
         let now = self.now;
         // The active region is fenced from here on: it accepts no more writes.
         self.multi().region_down_at.get_or_insert(now);
-        match self.scenario.failover.drain_timeout {
-            Some(timeout) if !self.landed_at(target) => {
-                self.multi().region_failover = Some((target, Some(now)));
-                self.schedule_in(timeout, Event::DrainTimedOut { failover: id });
-            }
-            _ => {
-                if self.scenario.failover.drain_timeout.is_some()
-                    && let Some(inc) = self.open_incident_mut()
-                {
-                    inc.drain_wait.get_or_insert(SimDuration::ZERO);
-                }
-                self.promote_standby(target);
-            }
-        }
+        self.drain_then_promote(target, self.scenario.failover.drain_timeout);
     }
 
     /// Everything still valid in flight to `target` has arrived.
-    fn landed_at(&self, target: SiteId) -> bool {
+    pub(super) fn landed_at(&self, target: SiteId) -> bool {
         let m = self.multi.as_deref().expect("state");
         m.peers
             .iter()
@@ -620,43 +602,9 @@ impl World<'_> {
             .all(|p| !p.conn.connected || p.applied >= p.conn.landing_to())
     }
 
-    pub(super) fn region_drain_done(&mut self, id: u32) {
-        if id != self.failover.id {
-            return;
-        }
-        if let Some((target, Some(since))) = self.multi().region_failover {
-            let wait = self.now - since;
-            if let Some(inc) = self.open_incident_mut() {
-                inc.drain_wait.get_or_insert(wait);
-            }
-            self.promote_standby(target);
-        }
-    }
-
-    fn promote_standby(&mut self, target: SiteId) {
-        self.multi().region_failover = Some((target, None));
-        let d = self
-            .scenario
-            .failover
-            .promotion
-            .sample_duration(&mut self.rng.failover);
-        self.schedule_in(
-            d,
-            Event::PromotionDone {
-                failover: self.failover.id,
-            },
-        );
-    }
-
     /// The standby now serves: writes of the active region it never received
     /// are lost; every client group is routed to it.
-    pub(super) fn on_region_promoted(&mut self, id: u32) {
-        if id != self.failover.id {
-            return;
-        }
-        let Some((target, None)) = self.multi().region_failover else {
-            return;
-        };
+    pub(super) fn on_region_promoted(&mut self, target: SiteId) {
         let stopped = self.multi().region_down_at.unwrap_or(self.now);
         let m = self.multi.as_deref_mut().expect("state");
         let (mut lost, mut window) = (0u64, SimDuration::ZERO);
@@ -680,7 +628,7 @@ impl World<'_> {
         m.keys.clear();
         m.promoted_from = m.logs[target].committed;
         m.promoted_at = self.now;
-        m.region_failover = None;
+        self.failover.phase = Phase::Watching;
         m.healthy[target] = true;
         self.metrics.record_loss(lost, window);
         self.metrics.region_failovers += 1;
@@ -727,7 +675,7 @@ impl World<'_> {
         let m = self.multi();
         m.failback_pending = false;
         let Some(promoted) = m.promoted else { return };
-        if id != current || m.region_failover.is_some() {
+        if id != current || self.failover.phase != Phase::Watching {
             return;
         }
         let Some(target) = self.failback_target() else {

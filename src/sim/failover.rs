@@ -1,6 +1,9 @@
-//! The active-passive failover chain: once the health checks (`health`) declare
-//! the primary down, [operator delay], fence the old primary, drain in-flight
-//! replication (bounded), promote, update DNS, clients follow as caches expire.
+//! The failover chain: once the health checks (`health`) declare the primary
+//! down, [operator delay], fence the old primary, drain in-flight replication
+//! (bounded), promote, update DNS, clients follow as caches expire. The drain
+//! and the promotion are shared with the hybrid cross-region failover
+//! (`active_active`), which starts the chain when its active region is down
+//! and ends it with its own routing.
 
 use crate::metrics::recorder::Incident;
 use crate::model::{Fencing, SiteId};
@@ -93,15 +96,13 @@ impl World<'_> {
     }
 
     /// Waits (at most `timeout`) for replication on its way to `target` to
-    /// land, then promotes it; without a timeout, promotes at once.
-    fn drain_then_promote(&mut self, target: SiteId, timeout: Option<SimDuration>) {
+    /// land, then promotes it; without a timeout, promotes at once. One chain
+    /// for every architecture: what "landed" means is `drained`.
+    pub(super) fn drain_then_promote(&mut self, target: SiteId, timeout: Option<SimDuration>) {
         let Some(timeout) = timeout else {
             return self.promote(target);
         };
-        let in_flight = self.streams.iter().any(|s| {
-            s.dest == target && s.conn.connected && self.sites[target].applied < s.conn.landing_to()
-        });
-        if !in_flight {
+        if self.drained(target) {
             self.record_drain_wait(SimDuration::ZERO);
             return self.promote(target);
         }
@@ -115,6 +116,18 @@ impl World<'_> {
                 failover: self.failover.id,
             },
         );
+    }
+
+    /// Everything still valid in flight to `target` has arrived: on the
+    /// standby streams of the primary, or on the peer streams of the active
+    /// sites (hybrid).
+    fn drained(&self, target: SiteId) -> bool {
+        if self.multi.is_some() {
+            return self.landed_at(target);
+        }
+        !self.streams.iter().any(|s| {
+            s.dest == target && s.conn.connected && self.sites[target].applied < s.conn.landing_to()
+        })
     }
 
     /// The witness and the primary are both up and the link between them works.
@@ -146,12 +159,13 @@ impl World<'_> {
         }
     }
 
-    fn record_drain_wait(&mut self, wait: SimDuration) {
+    pub(super) fn record_drain_wait(&mut self, wait: SimDuration) {
         if let Some(inc) = self.open_incident_mut() {
             inc.drain_wait.get_or_insert(wait);
         }
     }
 
+    /// `target` is promoted: after the promotion delay it serves.
     fn promote(&mut self, target: SiteId) {
         self.failover.phase = Phase::Promoting { target };
         let d = self
@@ -174,6 +188,15 @@ impl World<'_> {
         if id != self.failover.id {
             return;
         }
+        if self.multi.is_some() {
+            self.on_region_promoted(target);
+        } else {
+            self.on_standby_promoted(id, target);
+        }
+    }
+
+    /// The standby `target` is the new primary.
+    fn on_standby_promoted(&mut self, id: u32, target: SiteId) {
         // Acknowledged writes the new primary does not have are lost.
         let has = self.sites[target].applied;
         let lost = self.log.acked.saturating_sub(has);

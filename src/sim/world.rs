@@ -322,12 +322,6 @@ impl<'s> World<'s> {
             Event::FailoverStarted { failover } if self.multi.is_some() => {
                 self.start_region_failover(failover)
             }
-            Event::DrainTimedOut { failover } if self.multi.is_some() => {
-                self.region_drain_done(failover)
-            }
-            Event::PromotionDone { failover } if self.multi.is_some() => {
-                self.on_region_promoted(failover)
-            }
             Event::FailoverStarted { failover } => self.on_failover_started(failover),
             Event::DrainTimedOut { failover } => self.on_drain_timed_out(failover),
             Event::PromotionDone { failover } => self.on_promotion_done(failover),

@@ -7,7 +7,7 @@ use crate::model::{SiteId, great_circle_km};
 
 use super::super::event::Event;
 use super::super::health::{FailRuns, loss_only_failure};
-use super::super::world::World;
+use super::super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
 /// The load balancer's checks of the active sites.
@@ -399,7 +399,7 @@ impl World<'_> {
                 inc.detected.get_or_insert(now);
             }
             if region_down
-                && self.multi().region_failover.is_none()
+                && self.failover.phase == Phase::Watching
                 && self.multi().promoted.is_none()
             {
                 self.begin_region_failover();

@@ -23,7 +23,7 @@ use crate::model::{ConflictPolicy, SiteId};
 
 use super::key_mass::KeyMass;
 
-use super::super::world::World;
+use super::super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
 impl World<'_> {
@@ -31,7 +31,7 @@ impl World<'_> {
     pub(in crate::sim) fn aa_is_steady(&self) -> bool {
         let m = self.multi.as_deref().expect("active-active state");
         let now = self.now;
-        if m.region_failover.is_some()
+        if self.failover.phase != Phase::Watching
             || m.failback_pending
             || m.failback_since.is_some()
             || self
