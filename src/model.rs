@@ -184,8 +184,6 @@ pub struct ActiveActive {
     pub anycast: bool,
     pub conflict: ConflictPolicy,
     pub keys: KeySpace,
-    /// `None`: load beyond capacity is shed; `Some(w)`: queued up to wait `w`.
-    pub max_queue_wait: Option<SimDuration>,
     pub sessions_replicated: bool,
 }
 
@@ -210,6 +208,9 @@ pub struct Workload {
     /// Write size in bytes.
     pub write_size: Dist,
     pub clients: Vec<ClientGroup>,
+    /// Beyond a site's capacity: `None`, requests are shed; `Some(w)`, they
+    /// queue, and are shed if they would wait longer than `w`.
+    pub max_queue_wait: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug)]

@@ -5,6 +5,7 @@
 //! I/O, no threads, no wall clock, no hash-map iteration.
 
 mod active_active;
+mod admission;
 mod alerts;
 mod connection;
 pub mod event;

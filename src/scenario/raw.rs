@@ -268,6 +268,9 @@ pub struct RawTopology {
 pub struct RawWorkload {
     pub rate: Rate,
     pub write_size: Option<DistSpec<Size>>,
+    /// What a site does with requests beyond its `capacity` (every design).
+    pub overload: Option<OverloadName>,
+    pub max_queue_wait: Option<Duration>,
     pub clients: Vec<RawClientGroup>,
 }
 

@@ -105,19 +105,6 @@ struct KeyState {
     max_ts: i64,
 }
 
-/// Per-site request admission against capacity.
-#[derive(Clone, Copy, Default)]
-struct Admission {
-    /// Shed mode: tokens left (refilled at capacity per second, burst one second).
-    tokens: f64,
-    refilled_at: SimTime,
-    /// Queue mode: when the site's virtual server frees up.
-    busy_until: SimTime,
-    /// Arrivals in the current one-second window, for peak utilisation.
-    window: u64,
-    window_count: u64,
-}
-
 /// Run state of the active-active model.
 pub struct Multi {
     /// Per origin site; a log's `acked` is the highest write acknowledged to its client.
@@ -133,7 +120,6 @@ pub struct Multi {
     /// Only looked up, never iterated: the hasher cannot affect results.
     keys: HashMap<u64, KeyState, BuildHasherDefault<KeyHasher>>,
     zipf: Option<Zipf<f64>>,
-    admission: Vec<Admission>,
     /// Clients routed to the failed site when the incident began.
     affected: Vec<u32>,
     incident_site: Option<SiteId>,
@@ -215,15 +201,6 @@ impl Multi {
                 .keys
                 .zipf_exponent
                 .and_then(|e| Zipf::new(aa.keys.count as f64, e).ok()),
-            // Each bucket starts full: one second of burst.
-            admission: s
-                .datacenters
-                .iter()
-                .map(|d| Admission {
-                    tokens: d.capacity_per_s.unwrap_or(0.0),
-                    ..Admission::default()
-                })
-                .collect(),
             affected: Vec::new(),
             incident_site: None,
             lost_above: vec![u64::MAX; n],
@@ -338,50 +315,6 @@ impl World<'_> {
             let peer = &self.multi().peers[p];
             if peer.origin == site && peer.conn.connected {
                 self.send_writes(Conn::Peer(p as u16), seq, size);
-            }
-        }
-    }
-
-    /// Admits a request at `site` against its capacity: the queueing wait, or
-    /// `None` if it is shed. Also tracks the peak one-second utilisation.
-    fn admit(&mut self, site: SiteId) -> Option<SimDuration> {
-        let Some(capacity) = self.scenario.datacenters[site].capacity_per_s else {
-            return Some(SimDuration::ZERO);
-        };
-        let max_wait = self.aa().max_queue_wait;
-        let now = self.now;
-        let a = &mut self.multi().admission[site];
-        let window = now.0 / 1_000_000_000;
-        if window != a.window {
-            a.window = window;
-            a.window_count = 0;
-        }
-        a.window_count += 1;
-        let utilisation = a.window_count as f64 / capacity;
-        let peak = &mut self.metrics.peak_utilisation;
-        *peak = Some(peak.map_or(utilisation, |p| p.max(utilisation)));
-        let a = &mut self.multi().admission[site];
-        match max_wait {
-            None => {
-                // Token bucket: capacity per second, at most one second of burst.
-                let elapsed = (now - a.refilled_at).as_secs_f64();
-                a.tokens = (a.tokens + elapsed * capacity).min(capacity);
-                a.refilled_at = now;
-                if a.tokens >= 1.0 {
-                    a.tokens -= 1.0;
-                    Some(SimDuration::ZERO)
-                } else {
-                    None
-                }
-            }
-            Some(limit) => {
-                // A single server at the capacity rate: deterministic service.
-                let wait = a.busy_until.since(now);
-                if wait > limit {
-                    return None;
-                }
-                a.busy_until = now.max(a.busy_until) + SimDuration::from_secs_f64(1.0 / capacity);
-                Some(wait)
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::metrics::row::RunRow;
 use crate::model::{Scenario, SiteId};
 
 use super::active_active::Multi;
+use super::admission::Admission;
 use super::alerts::Monitoring;
 use super::event::Event;
 use super::health::Checks;
@@ -125,7 +126,9 @@ pub struct World<'s> {
     pub switch_pending: Vec<bool>,
     /// Active gray failures as (failure index, site).
     pub grays: Vec<(u16, SiteId)>,
-    /// `Some` for active-active scenarios: routing, peers, keys, admission.
+    /// Per site: requests admitted against its capacity.
+    pub admission: Vec<Admission>,
+    /// `Some` for active-active scenarios: routing, peers, keys.
     pub multi: Option<Box<Multi>>,
 }
 
@@ -207,6 +210,7 @@ impl<'s> World<'s> {
             switch_pending: vec![false; scenario.paths.len()],
             next_ship_tick: SimTime::ZERO,
             next_write_at: SimTime::ZERO,
+            admission: Admission::for_sites(scenario),
             multi: scenario
                 .active_active
                 .as_ref()

@@ -1,6 +1,5 @@
 //! `[active_active]`: routing weights, keys, overload and conflicts.
 
-use crate::base::time::SimDuration;
 use crate::model::*;
 
 use super::super::error::FieldPath;
@@ -81,18 +80,6 @@ pub(super) fn active_active(c: &mut Checker, raw: &RawScenario, aa: bool) -> Opt
                 }
             }
         };
-        let max_queue_wait = match (a.overload.unwrap_or(OverloadName::Shed), a.max_queue_wait) {
-            (OverloadName::Queue, Some(d)) => Some(c.positive(ap.key("max_queue_wait"), d)),
-            (OverloadName::Queue, None) => Some(SimDuration::from_secs(2)),
-            (OverloadName::Shed, Some(_)) => {
-                c.fail(
-                    ap.key("max_queue_wait"),
-                    "max_queue_wait applies only to overload = \"queue\"",
-                );
-                None
-            }
-            (OverloadName::Shed, None) => None,
-        };
         Some(ActiveActive {
             distance_weight,
             load_weight,
@@ -106,7 +93,6 @@ pub(super) fn active_active(c: &mut Checker, raw: &RawScenario, aa: bool) -> Opt
                 ConflictName::VersionVectors => ConflictPolicy::VersionVectors,
             },
             keys,
-            max_queue_wait,
             sessions_replicated: a.sessions_replicated.unwrap_or(false),
         })
     } else {

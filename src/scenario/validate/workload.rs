@@ -1,5 +1,6 @@
 //! `[workload]` and its `[[workload.clients]]` groups.
 
+use crate::base::time::SimDuration;
 use crate::model::*;
 
 use super::super::error::FieldPath;
@@ -123,5 +124,42 @@ pub(super) fn workload(
         writes_per_s: rate,
         write_size,
         clients,
+        max_queue_wait: overload(c, raw),
+    }
+}
+
+/// The overload policy of every site with a `capacity`: `[workload]
+/// overload` and `max_queue_wait`. Active-active files may still set them in
+/// `[active_active]` (where they were first), with the same meaning; once.
+fn overload(c: &mut Checker, raw: &RawScenario) -> Option<SimDuration> {
+    let root = FieldPath::root();
+    let w = &raw.workload;
+    let aa = raw
+        .active_active
+        .as_ref()
+        .filter(|a| a.overload.is_some() || a.max_queue_wait.is_some());
+    let (table, overload, wait) = match aa {
+        Some(a) => {
+            if w.overload.is_some() || w.max_queue_wait.is_some() {
+                c.fail(
+                    root.key("active_active").key("overload"),
+                    "the overload policy is set twice: keep it in [workload] (overload, max_queue_wait), which applies to every architecture",
+                );
+            }
+            (root.key("active_active"), a.overload, a.max_queue_wait)
+        }
+        None => (root.key("workload"), w.overload, w.max_queue_wait),
+    };
+    match (overload.unwrap_or(OverloadName::Shed), wait) {
+        (OverloadName::Queue, Some(d)) => Some(c.positive(table.key("max_queue_wait"), d)),
+        (OverloadName::Queue, None) => Some(SimDuration::from_secs(2)),
+        (OverloadName::Shed, Some(_)) => {
+            c.fail(
+                table.key("max_queue_wait"),
+                "max_queue_wait applies only to overload = \"queue\"",
+            );
+            None
+        }
+        (OverloadName::Shed, None) => None,
     }
 }
