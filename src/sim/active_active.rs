@@ -29,7 +29,7 @@ mod quiet;
 use super::connection::Connection;
 use super::event::{Conn, Event};
 use super::network::Undelivered;
-use super::replication::{Log, LogRecord, resync};
+use super::replication::{Log, WriteRecord, resync};
 use super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
@@ -60,28 +60,6 @@ impl Hasher for KeyHasher {
 /// between synchronisations only.
 const CLOCK_SYNC: SimDuration = SimDuration(3_600_000_000_000);
 
-/// A write as its origin site's log keeps it until every peer has it.
-#[derive(Clone, Copy, Debug)]
-struct Write {
-    commit: SimTime,
-    size_bytes: u32,
-    /// Client group and admission wait, for the latency recorded at acknowledgement.
-    group: u16,
-    wait: SimDuration,
-}
-
-impl LogRecord for Write {
-    #[inline]
-    fn commit(&self) -> SimTime {
-        self.commit
-    }
-
-    #[inline]
-    fn size_bytes(&self) -> u32 {
-        self.size_bytes
-    }
-}
-
 /// Replication of one origin's writes to one peer site.
 struct Peer {
     origin: SiteId,
@@ -108,7 +86,7 @@ struct KeyState {
 /// Run state of the active-active model.
 pub struct Multi {
     /// Per origin site; a log's `acked` is the highest write acknowledged to its client.
-    logs: Vec<Log<Write>>,
+    logs: Vec<Log<WriteRecord>>,
     peers: Vec<Peer>,
     /// The GLB's view: sites it routes to.
     healthy: Vec<bool>,
@@ -292,7 +270,7 @@ impl World<'_> {
         self.detect_conflict(site, key);
         let now = self.now;
         let m = self.multi();
-        let seq = m.logs[site].append(Write {
+        let seq = m.logs[site].append(WriteRecord {
             commit: now,
             size_bytes: size as u32,
             group,

@@ -24,13 +24,16 @@ pub trait LogRecord: Copy {
     fn size_bytes(&self) -> u32;
 }
 
-/// What the log keeps per write until every standby has it and its client is answered.
+/// What a log keeps per write until every receiver has it and its client is
+/// answered (the primary's log, and each active site's).
 #[derive(Clone, Copy, Debug)]
 pub struct WriteRecord {
     pub commit: SimTime,
     pub size_bytes: u32,
     /// Client group (for the client's round-trip time).
     pub group: u16,
+    /// Admission wait (queueing at capacity), added to the write's latency.
+    pub wait: SimDuration,
 }
 
 impl LogRecord for WriteRecord {
@@ -326,11 +329,12 @@ impl World<'_> {
     /// A write committed at the primary: log it, ship it or wait for the batch,
     /// and acknowledge it now if the mode does not wait for standbys.
     #[inline]
-    pub(super) fn commit_write(&mut self, group: u16, size_bytes: f64) {
+    pub(super) fn commit_write(&mut self, group: u16, size_bytes: f64, wait: SimDuration) {
         let seq = self.log.append(WriteRecord {
             commit: self.now,
             size_bytes: size_bytes as u32,
             group,
+            wait,
         });
         let primary = self.primary;
         self.sites[primary].applied = seq;
@@ -338,7 +342,7 @@ impl World<'_> {
         if self.scenario.replication.mode == ReplicationMode::Async || self.streams.is_empty() {
             self.log.acked = seq;
             let rtt = self.clients.rtt[group as usize][primary];
-            self.metrics.record_write_latency(rtt);
+            self.metrics.record_write_latency(rtt + wait);
         }
         if self.scenario.replication.shipping == Shipping::Continuous {
             for i in 0..self.streams.len() {
@@ -471,7 +475,7 @@ impl World<'_> {
             let r = *self.log.get(self.log.acked);
             let rtt = self.clients.rtt[r.group as usize][primary];
             self.metrics
-                .record_write_latency((self.now - r.commit) + rtt);
+                .record_write_latency((self.now - r.commit) + rtt + r.wait);
         }
         self.trim_log();
     }

@@ -174,6 +174,7 @@ impl World<'_> {
             gray_draw,
             size,
         } = self.arrive();
+        self.metrics.count_arrival();
         if Some(site) == self.failover.rogue && self.sites[site].is_up() {
             // An unfenced old primary accepts the write; nobody will ever have it.
             self.metrics.writes += 1;
@@ -190,8 +191,12 @@ impl World<'_> {
             self.metrics.writes_failed += 1;
             return;
         }
+        let Some(wait) = self.admit(site) else {
+            self.metrics.count_shed();
+            return;
+        };
         self.metrics.writes += 1;
-        self.commit_write(group, size);
+        self.commit_write(group, size, wait);
     }
 
     /// Points every client's next DNS refresh at `target`, from `updated_at`.

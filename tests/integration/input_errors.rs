@@ -301,3 +301,44 @@ fn out_of_range_numbers_are_errors_not_saturation() {
         .replace("ttl = \"30s\"", "ttl = \"500y\"");
     drsim::scenario::parse("ok.toml", &at_limits).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The overload policy applies to every architecture from `[workload]`;
+/// active-active files may keep it in `[active_active]`, but not in both.
+#[test]
+fn overload_policy_is_set_once_and_queue_wait_only_with_queue() {
+    let base = toml(&Knobs::default());
+    let msg = problems(&base.replace(
+        "write_size = \"1KiB\"",
+        "write_size = \"1KiB\"\noverload = \"shed\"\nmax_queue_wait = \"1s\"",
+    ));
+    assert!(
+        msg.contains(
+            "workload.max_queue_wait: max_queue_wait applies only to overload = \"queue\""
+        ),
+        "{msg}"
+    );
+    let queued = base.replace(
+        "write_size = \"1KiB\"",
+        "write_size = \"1KiB\"\noverload = \"queue\"\nmax_queue_wait = \"250ms\"",
+    );
+    let s = drsim::scenario::parse("ok.toml", &queued).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        s.workload.max_queue_wait,
+        Some(drsim::base::time::SimDuration::from_secs_f64(0.25))
+    );
+    let twice = queued
+        .replace(
+            "architecture = \"active-passive\"",
+            "architecture = \"active-active\"",
+        )
+        .replace(
+            "primary = \"dc-a\"\nstandbys = [\"dc-b\"]",
+            "active = [\"dc-a\", \"dc-b\"]",
+        )
+        + "\n[active_active]\noverload = \"shed\"\n";
+    let msg = problems(&twice);
+    assert!(
+        msg.contains("active_active.overload: the overload policy is set twice"),
+        "{msg}"
+    );
+}

@@ -892,14 +892,12 @@ access_rtt = "0s"
 /// empty (stationary depth ~ exponential, mean 100 / (2 x 10) = 5 tokens):
 /// each is about exponential with mean 5, so per run 0 <= shed - (N -
 /// 10,890) <= 60 (their sum exceeds 60 with probability 13 e^-12 = 1e-4). A
-/// bucket of any other size,
-/// a refill rate off by 1% (108 requests in 120 s), or shedding at the
-/// wrong site fails.
+/// bucket of any other size, a refill rate off by 1% (108 requests in
+/// 120 s), or shedding at the wrong site fails, in active-active and in
+/// active-passive (where dc-a is the primary) alike.
 #[test]
 fn capacity_sheds_what_the_token_bucket_cannot_serve() {
-    let text = multi_site(
-        "active-active",
-        r#"
+    let sites = r#"
 [[datacenters]]
 id = "dc-a"
 region = "ra"
@@ -912,31 +910,68 @@ id = "dc-b"
 region = "rb"
 lat = 45.0
 lon = -60.0
-"#,
-        "active = [\"dc-a\", \"dc-b\"]",
-        "100/s",
-        r#"
+
+[[datacenters]]
+id = "dc-c"
+region = "rc"
+lat = 50.0
+lon = 0.0
+"#;
+    let clients = r#"
 [[workload.clients]]
 region = "ra"
 count = 10
 access_rtt = "0s"
-"#,
+"#;
+    // One admission for every architecture: the active site dc-a, or the
+    // primary dc-a, sheds alike (the same seed draws the same arrivals).
+    let active_active = multi_site(
+        "active-active",
+        sites,
+        "active = [\"dc-a\", \"dc-b\"]",
+        "100/s",
+        clients,
         "[active_active]\noverload = \"shed\"\n\n[active_active.routing]\ndistance_weight = 1.0\nload_weight = 0.0\nlatency_weight = 0.0\n",
     );
-    for r in parse_run(&text, "120s", 4, 62) {
-        let excess = r.shed_requests as f64 - (r.writes as f64 - 10_890.0);
-        eprintln!(
-            "run {}: shed {} of {}, excess {excess}",
-            r.run, r.shed_requests, r.writes
+    let active_passive = multi_site(
+        "active-passive",
+        sites,
+        "primary = \"dc-a\"\nstandbys = [\"dc-b\"]",
+        "100/s",
+        clients,
+        "",
+    )
+    .replace(
+        "promotion = \"10s\"",
+        "promotion = \"10s\"\nmonitor = \"dc-c\"",
+    );
+    let mut per_design = Vec::new();
+    for text in [active_active, active_passive] {
+        let rows = parse_run(&text, "120s", 4, 62);
+        for r in &rows {
+            let excess = r.shed_requests as f64 - (r.writes as f64 - 10_890.0);
+            eprintln!(
+                "run {}: shed {} of {}, excess {excess}",
+                r.run, r.shed_requests, r.writes
+            );
+            assert!(
+                (-1e-9..=60.0).contains(&excess),
+                "run {}: shed {} of {} writes: {excess} beyond the bucket's bound",
+                r.run,
+                r.shed_requests,
+                r.writes
+            );
+            assert_eq!(r.writes_failed, r.shed_requests, "only shedding refuses");
+        }
+        per_design.push(rows);
+    }
+    for (a, p) in per_design[0].iter().zip(&per_design[1]) {
+        assert_eq!(
+            (a.writes, a.shed_requests),
+            (p.writes, p.shed_requests),
+            "run {}: the same arrivals at the same bucket",
+            a.run
         );
-        assert!(
-            (-1e-9..=60.0).contains(&excess),
-            "run {}: shed {} of {} writes: {excess} beyond the bucket's bound",
-            r.run,
-            r.shed_requests,
-            r.writes
-        );
-        assert_eq!(r.writes_failed, r.shed_requests, "only shedding refuses");
     }
 }
 
