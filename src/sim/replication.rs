@@ -507,6 +507,7 @@ mod tests {
             commit: SimTime((commit_s * S as f64) as u64),
             size_bytes,
             group: 0,
+            wait: SimDuration::ZERO,
         }
     }
 
