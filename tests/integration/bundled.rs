@@ -195,6 +195,52 @@ fn check(file: &str, r: &RunRow) -> Result<(), String> {
             }
             within("incidents", r.incidents as f64, 5.0, 55.0)
         }
+        // The fair comparison (scenarios/compare/): the us-east region (both
+        // us-east sites) lost for good at 10-20 min of 40; checks every
+        // 30 s, 5 s, x3 from us-central; promotion 20-60 s, DNS 5-30 s, TTL
+        // 60 s; continuous shipping: the window is a transatlantic delivery
+        // with at most a few retransmissions, under 1 s.
+        "active-passive-incident.toml" => {
+            equal("incident", r.incident, 1)?;
+            equal("failovers", r.failovers, 1)?;
+            equal("false_failovers", r.false_failovers, 0)?;
+            let d = detection_x3(r, 30.0, 5.0)?;
+            chain(r, d, (20.0, 60.0), (5.0, 30.0), 60.0)?;
+            within("rpo_s", r.rpo_s, 0.0, 1.0)
+        }
+        // Both us-east sites leave rotation (2 "failovers"), eu-west-1 takes
+        // their clients as DNS (5-30 s, TTL 60 s) moves them.
+        "active-active-incident.toml" => {
+            equal("incident", r.incident, 1)?;
+            equal("failovers", r.failovers, 2)?;
+            let d = detection_x3(r, 30.0, 5.0)?;
+            let rto = some("rto_s", r.rto_s)?;
+            within("rto_s - detection", rto - d, 5.0, 30.0 + 60.0 + 1.0)?;
+            within("rpo_s", r.rpo_s, 0.0, 1.0)
+        }
+        // Both out of rotation and one cross-region promotion (3).
+        "hybrid-incident.toml" => {
+            equal("incident", r.incident, 1)?;
+            equal("region_failovers", r.region_failovers, 1)?;
+            equal("failovers", r.failovers, 3)?;
+            let d = detection_x3(r, 30.0, 5.0)?;
+            chain(r, d, (20.0, 60.0), (5.0, 30.0), 60.0)?;
+            within("rpo_s", r.rpo_s, 0.0, 1.0)
+        }
+        // Ten years. Active-passive fails back to us-east-1, so the serving
+        // primary is nearly always us-east-1 (yearly) or its region (every
+        // 30 years): Poisson(10.3) within [1, 26] (1e-4). The monitor in
+        // us-central reaches the primary over a link that never fails: the
+        // transatlantic cuts fail over nothing.
+        "active-passive-10y.toml" => {
+            within("incidents", r.incidents as f64, 1.0, 26.0)?;
+            equal("false_failovers", r.false_failovers, 0)
+        }
+        // Three active sites yearly and the region (two of them) every 30
+        // years: Poisson(30.7) within [10, 56]; hybrid's two: Poisson(20.3)
+        // within [5, 42].
+        "active-active-10y.toml" => within("incidents", r.incidents as f64, 10.0, 56.0),
+        "hybrid-10y.toml" => within("incidents", r.incidents as f64, 5.0, 42.0),
         other => Err(format!("no expected ranges for {other}: add them here")),
     }
 }
@@ -218,4 +264,43 @@ fn every_bundled_scenario_validates_and_runs() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The fair comparison's designs share the workload stream: run i of each
+/// incident file sees the same writes (attempted), whatever each design
+/// refuses or loses. Ten-year runs count the writes of each aggregate period
+/// in one Poisson draw, and the periods end at each design's own
+/// disturbances, so there the counts agree within Poisson noise only (5 sd:
+/// 5 x sqrt(6.3e10) = 1.3e6 of 6.3e10).
+#[test]
+fn the_compared_designs_see_the_same_writes() {
+    let all = super::pins::bundled_rows();
+    for set in ["incident", "10y"] {
+        let designs: Vec<&Vec<RunRow>> = all
+            .iter()
+            .filter(|(f, _)| {
+                f.parent().is_some_and(|d| d.ends_with("compare"))
+                    && f.file_stem()
+                        .is_some_and(|s| s.to_string_lossy().ends_with(set))
+            })
+            .map(|(_, rows)| rows)
+            .collect();
+        assert_eq!(designs.len(), 3, "{set}: three designs");
+        for rows in &designs[1..] {
+            for (a, b) in designs[0].iter().zip(rows.iter()) {
+                if set == "incident" {
+                    assert_eq!(a.writes, b.writes, "{set}, run {}", a.run);
+                } else {
+                    let d = (a.writes as f64 - b.writes as f64).abs();
+                    assert!(
+                        d <= 5.0 * (a.writes as f64).sqrt(),
+                        "{set}, run {}: {} vs {} writes",
+                        a.run,
+                        a.writes,
+                        b.writes
+                    );
+                }
+            }
+        }
+    }
 }
