@@ -91,7 +91,9 @@ pub enum Command {
     /// many runs it reports each step of the reference design's drill (check
     /// standby health, fail the primary, verify failover, verify service,
     /// restore, fail back): success rate with a 95% Wilson interval and
-    /// simulated duration. Needs an active-passive scenario with a standby.
+    /// simulated duration. Hybrid drills its whole active region (over to
+    /// the standby region and back); active-active takes its busiest site
+    /// out (restore and failback do not apply).
     /// Writes drill.csv (run x step), steps.csv, runs.csv, summary.json,
     /// a box plot and index.html. Exit code: 0 when it ran, 1 on errors.
     ///

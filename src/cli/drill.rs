@@ -1,6 +1,11 @@
 //! `drsim drill`: the reference design's DR drill (check standby health, fail
 //! the primary, verify failover, verify service, restore, fail back) simulated
-//! over many runs: each step's success rate and simulated duration.
+//! over many runs: each step's success rate and simulated duration. Every
+//! architecture has its drill: active-passive fails the primary over and
+//! back; hybrid fails its whole active region over to the standby region and
+//! back (the reference design's region drill); active-active takes one
+//! active site out, so its clients drain to the others (no primary, so no
+//! restore or failback steps: those are reported as not applicable).
 
 use std::fmt::Write as _;
 
@@ -32,7 +37,7 @@ const TAIL_S: f64 = 2.0 * 3600.0;
 const STEPS: [(&str, &str); 6] = [
     (
         "check standby health",
-        "replication lag p99 of the run below 30 s (the reference design's lag alert); no duration",
+        "replication lag p99 before the failure (the same run, stopped at --fail-at) below 30 s (the reference design's lag alert); no duration",
     ),
     (
         "fail the primary",
@@ -83,6 +88,15 @@ struct Step {
     success: bool,
 }
 
+/// What the drill fails, per architecture.
+struct Subject {
+    /// The site (or region) failed, and where its traffic goes.
+    failed: String,
+    takeover: String,
+    /// Which of the six steps the architecture has.
+    applies: [bool; 6],
+}
+
 /// A drill as planned: what it runs and everything its files depend on.
 struct Drill {
     input: Input,
@@ -94,6 +108,7 @@ struct Drill {
     opts: [Opt; 3],
     rto_max: Option<f64>,
     reproduce: String,
+    subject: Subject,
 }
 
 pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
@@ -107,7 +122,7 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
         "--restore-after must be positive: the primary has to be down for the standby to take over"
     );
     let input = study::read_inputs(std::slice::from_ref(&args.scenario))?.remove(0);
-    let scenario = drill_scenario(&input.scenario, &input.file, &opts)?;
+    let (scenario, subject) = drill_scenario(&input.scenario, &input.file, &opts)?;
     let plan = study::plan(&args.mc, &input.scenario);
     let out = args
         .mc
@@ -132,6 +147,7 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
         seed: plan.seed,
         opts,
         reproduce,
+        subject,
     };
 
     let bar = study::progress_bar(drill.runs, args.mc.quiet, "drill runs");
@@ -139,9 +155,14 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
     let rows = runner::monte_carlo(&drill.scenario, drill.runs, drill.seed, threads, &|| {
         bar.inc(1)
     })?;
+    // Step 1 looks at the standbys before the drill: the same runs (same
+    // seeds, so the same draws) stopped at --fail-at, before the failure.
+    let mut before = drill.scenario.clone();
+    before.horizon = SimDuration::from_secs_f64(drill.opts[0].secs.max(1.0));
+    let before = runner::monte_carlo(&before, drill.runs, drill.seed, threads, &|| {})?;
     bar.finish_and_clear();
 
-    let (files, terminal) = render(&drill, &rows)?;
+    let (files, terminal) = render(&drill, &rows, &before)?;
     // Nothing is written unless every run and every file succeeded.
     let owner = output::Owner {
         command: "drill".into(),
@@ -166,17 +187,27 @@ pub fn execute(args: DrillArgs) -> anyhow::Result<()> {
 }
 
 /// The drill's files and its terminal summary, from its rows.
-fn render(d: &Drill, rows: &[RunRow]) -> anyhow::Result<(Files, String)> {
+fn render(d: &Drill, rows: &[RunRow], before: &[RunRow]) -> anyhow::Result<(Files, String)> {
     let (input, s) = (&d.input, &d.scenario);
-    let per_run: Vec<[Step; 6]> = rows.iter().map(|r| steps(r, d.rto_max)).collect();
-    let stats: Vec<StepStats> = (0..STEPS.len()).map(|k| step_stats(k, &per_run)).collect();
+    let per_run: Vec<[Step; 6]> = rows
+        .iter()
+        .zip(before)
+        .map(|(r, b)| steps(r, b, d.rto_max))
+        .collect();
+    let stats: Vec<StepStats> = (0..STEPS.len())
+        .map(|k| step_stats(k, &per_run, d.subject.applies[k]))
+        .collect();
     let lost: Vec<f64> = rows.iter().map(|r| r.lost_writes as f64).collect();
     let lost = describe("lost_writes", &lost);
     let lost_note = lost_writes_note(s, &lost);
-    let site = |i: usize| s.datacenters[i].name.clone();
     let params = Params {
-        primary: site(s.topology.primary),
-        standby: site(s.topology.standbys[0]),
+        architecture: match s.architecture {
+            Architecture::ActivePassive => "active-passive",
+            Architecture::ActiveActive => "active-active",
+            Architecture::Hybrid => "hybrid",
+        },
+        primary: d.subject.failed.clone(),
+        standby: d.subject.takeover.clone(),
         fail_at_s: d.opts[0].secs,
         restore_after_s: d.opts[1].secs,
         failback_delay_s: d.opts[2].secs,
@@ -209,15 +240,18 @@ fn render(d: &Drill, rows: &[RunRow]) -> anyhow::Result<(Files, String)> {
     json.push(b'\n');
     files.add("summary.json", json);
 
-    let what = format!(
-        "{} failed at {} plus up to one {} check interval, repaired {} later, failback {} after its resync; standby {}",
-        params.primary,
-        d.opts[0].text,
-        crate::report::plot::short(s.failover.health_check.interval.as_secs_f64()) + " s",
-        d.opts[1].text,
-        d.opts[2].text,
-        params.standby
-    );
+    let interval = crate::report::plot::short(s.failover.health_check.interval.as_secs_f64());
+    let what = if d.subject.applies[5] {
+        format!(
+            "{} failed at {} plus up to one {interval} s check interval, repaired {} later, failback {} after its resync; taken over by {}",
+            params.primary, d.opts[0].text, d.opts[1].text, d.opts[2].text, params.standby
+        )
+    } else {
+        format!(
+            "{} failed at {} plus up to one {interval} s check interval, repaired {} later; its clients drain to {}",
+            params.primary, d.opts[0].text, d.opts[1].text, params.standby
+        )
+    };
     let mut page = Page::new(&format!("drsim drill: {}", s.name));
     page.facts(&[
         ("scenario", format!("{} ({})", s.name, input.file)),
@@ -274,29 +308,95 @@ fn render(d: &Drill, rows: &[RunRow]) -> anyhow::Result<(Files, String)> {
     Ok((files, terminal))
 }
 
-/// The scenario with its failures replaced by the drill's planned outage.
-fn drill_scenario(s: &Scenario, file: &str, opts: &[Opt; 3]) -> anyhow::Result<Scenario> {
+/// The scenario with its failures replaced by the drill's planned outage:
+/// of the primary (active-passive), of the active region (hybrid), or of the
+/// first active site (active-active).
+fn drill_scenario(
+    s: &Scenario,
+    file: &str,
+    opts: &[Opt; 3],
+) -> anyhow::Result<(Scenario, Subject)> {
     let [fail_at, restore, failback] = opts;
-    let other = match s.architecture {
-        Architecture::ActivePassive => None,
-        Architecture::ActiveActive => Some("active-active"),
-        Architecture::Hybrid => Some("hybrid"),
+    let names = |ids: &[usize]| {
+        ids.iter()
+            .map(|&i| s.datacenters[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    if let Some(arch) = other {
-        bail!(
-            "{file}: drsim drill needs architecture = \"active-passive\" (one primary to fail over from and back to); this scenario is {arch}"
-        );
-    }
-    if s.topology.standbys.is_empty() {
-        bail!(
-            "{file}: drsim drill needs at least one standby in topology.standbys to fail over to"
-        );
-    }
+    let (kind, subject) = match s.architecture {
+        Architecture::ActivePassive => {
+            if s.topology.standbys.is_empty() {
+                bail!(
+                    "{file}: drsim drill needs at least one standby in topology.standbys to fail over to"
+                );
+            }
+            let kind = FailureKind::DatacenterOutage {
+                site: s.topology.primary,
+            };
+            (
+                kind,
+                Subject {
+                    failed: s.datacenters[s.topology.primary].name.clone(),
+                    takeover: s.datacenters[s.topology.standbys[0]].name.clone(),
+                    applies: [true; 6],
+                },
+            )
+        }
+        Architecture::Hybrid => {
+            let region = s.datacenters[s.topology.active[0]].region;
+            (
+                FailureKind::RegionOutage { region },
+                Subject {
+                    failed: format!("region {}", s.regions[region]),
+                    takeover: names(&s.topology.standbys),
+                    applies: [true; 6],
+                },
+            )
+        }
+        Architecture::ActiveActive => {
+            // The site that carries the largest share of the clients at the
+            // start (the first such in topology.active): failing one that
+            // serves nobody would drill nothing.
+            let routes = crate::sim::World::new(s, 0).initial_routes();
+            let carried = |site: usize| -> f64 {
+                routes
+                    .iter()
+                    .zip(&s.workload.clients)
+                    .filter(|(r, _)| **r == site)
+                    .map(|(_, g)| g.share)
+                    .sum()
+            };
+            let mut site = s.topology.active[0];
+            for &a in &s.topology.active {
+                if carried(a) > carried(site) {
+                    site = a;
+                }
+            }
+            let others: Vec<usize> = s
+                .topology
+                .active
+                .iter()
+                .copied()
+                .filter(|&a| a != site)
+                .collect();
+            if others.is_empty() {
+                bail!(
+                    "{file}: drsim drill needs a second active site in topology.active to drain to"
+                );
+            }
+            (
+                FailureKind::DatacenterOutage { site },
+                Subject {
+                    failed: s.datacenters[site].name.clone(),
+                    takeover: names(&others),
+                    applies: [true, true, true, true, false, false],
+                },
+            )
+        }
+    };
     let mut d = s.clone();
     d.failures = vec![FailureSpec {
-        kind: FailureKind::DatacenterOutage {
-            site: s.topology.primary,
-        },
+        kind,
         // At an unannounced moment of the health-check cycle: a failure on a
         // check (or shipping) tick is a degenerate phase, not a typical one.
         at: Some(Dist::Uniform {
@@ -306,11 +406,13 @@ fn drill_scenario(s: &Scenario, file: &str, opts: &[Opt; 3]) -> anyhow::Result<S
         duration: Some(Dist::Constant(restore.secs)),
         every: None,
     }];
-    d.failover.rejoin = true;
-    d.failover.failback = Some(SimDuration::from_secs_f64(failback.secs));
+    if subject.applies[5] {
+        d.failover.rejoin = true;
+        d.failover.failback = Some(SimDuration::from_secs_f64(failback.secs));
+    }
     d.horizon_mode = None;
     d.horizon = SimDuration::from_secs_f64(fail_at.secs + restore.secs + TAIL_S);
-    Ok(d)
+    Ok((d, subject))
 }
 
 /// The tightest `rto_s <= max` target of the scenario, if any.
@@ -325,12 +427,15 @@ fn rto_target(s: &Scenario) -> Option<f64> {
         .reduce(f64::min)
 }
 
-fn steps(r: &RunRow, rto_max: Option<f64>) -> [Step; 6] {
+/// Run `r`'s steps; `before` is the same run stopped before the failure.
+fn steps(r: &RunRow, before: &RunRow, rto_max: Option<f64>) -> [Step; 6] {
     let step = |duration, success| Step { duration, success };
     [
         step(
             None,
-            r.replication_lag_p99_s.is_some_and(|l| l < LAG_ALERT_S),
+            before
+                .replication_lag_p99_s
+                .is_some_and(|l| l < LAG_ALERT_S),
         ),
         step(r.detection_s, r.detection_s.is_some()),
         step(
@@ -350,6 +455,9 @@ fn steps(r: &RunRow, rto_max: Option<f64>) -> [Step; 6] {
 struct StepStats {
     step: usize,
     name: &'static str,
+    /// The architecture has this step (active-active has no restore or
+    /// failback of a primary); if not, the counts are 0.
+    applies: bool,
     runs: usize,
     successes: usize,
     success_rate: f64,
@@ -359,14 +467,16 @@ struct StepStats {
     duration_s: MetricSummary,
 }
 
-fn step_stats(k: usize, per_run: &[[Step; 6]]) -> StepStats {
-    let runs = per_run.len();
+fn step_stats(k: usize, per_run: &[[Step; 6]], applies: bool) -> StepStats {
+    let runs = if applies { per_run.len() } else { 0 };
+    let per_run = &per_run[..runs];
     let successes = per_run.iter().filter(|s| s[k].success).count();
     let (lo, hi) = wilson(successes, runs);
     let durations: Vec<f64> = per_run.iter().filter_map(|s| s[k].duration).collect();
     StepStats {
         step: k + 1,
         name: STEPS[k].0,
+        applies,
         runs,
         successes,
         success_rate: if runs == 0 {
@@ -382,6 +492,8 @@ fn step_stats(k: usize, per_run: &[[Step; 6]]) -> StepStats {
 
 #[derive(Serialize)]
 struct Params {
+    architecture: &'static str,
+    /// What the drill fails (a site, or a region) and who takes over.
     primary: String,
     standby: String,
     fail_at_s: f64,
@@ -431,6 +543,7 @@ fn steps_csv(stats: &[StepStats]) -> anyhow::Result<Vec<u8>> {
     w.write_record([
         "step",
         "name",
+        "applies",
         "runs",
         "successes",
         "success_rate",
@@ -447,6 +560,7 @@ fn steps_csv(stats: &[StepStats]) -> anyhow::Result<Vec<u8>> {
         w.write_record([
             s.step.to_string(),
             s.name.to_string(),
+            u8::from(s.applies).to_string(),
             s.runs.to_string(),
             s.successes.to_string(),
             s.success_rate.to_string(),
@@ -477,6 +591,18 @@ fn table_rows(stats: &[StepStats]) -> Vec<Vec<String>> {
     stats
         .iter()
         .map(|s| {
+            if !s.applies {
+                let na = "n/a".to_string();
+                return vec![
+                    s.step.to_string(),
+                    s.name.to_string(),
+                    na.clone(),
+                    "not in this architecture".to_string(),
+                    na.clone(),
+                    na.clone(),
+                    na,
+                ];
+            }
             vec![
                 s.step.to_string(),
                 s.name.to_string(),

@@ -204,6 +204,16 @@ impl World<'_> {
             .expect("active-active world has its settings")
     }
 
+    /// The site each client group is routed to at the start of a run (the
+    /// load balancer's first placement; for `drsim drill`).
+    pub fn initial_routes(mut self) -> Vec<SiteId> {
+        if self.multi.is_none() {
+            return vec![self.primary; self.scenario.workload.clients.len()];
+        }
+        self.reroute();
+        std::mem::take(&mut self.multi().routes)
+    }
+
     pub(super) fn start_active_active(&mut self) {
         self.reroute();
         let routes = self.multi().routes.clone();
