@@ -253,7 +253,8 @@ fn capacity_for_n_plus_one_sheds_nothing() {
     }
 }
 
-/// Active-active RTO is detection plus rerouting: no promotion. With anycast
+/// Active-active RTO is detection plus rerouting: no promotion (a
+/// `promotion` would do nothing, so it is a validation error). With anycast
 /// the clients switch as soon as the site is marked down; with DNS, within
 /// the update delay plus one TTL.
 #[test]
@@ -265,10 +266,18 @@ fn active_active_rto_has_no_promotion_step() {
         "",
         "[active_active.routing]\nupdates = \"anycast\"",
         LOSE_A,
-    )
-    .replace(
+    );
+    let promoted = anycast.replace(
         "mode = \"automatic\"",
         "mode = \"automatic\"\npromotion = \"10m\"",
+    );
+    let err = drsim::scenario::parse("aa.toml", &promoted)
+        .err()
+        .expect("promotion has no effect in active-active")
+        .to_string();
+    assert!(
+        err.contains("failover.promotion: promotion has no effect in active-active"),
+        "{err}"
     );
     for r in run(&anycast, 10, 6) {
         assert_eq!(

@@ -587,6 +587,12 @@ fn multi_site(
     clients: &str,
     extra: &str,
 ) -> String {
+    // Active-active promotes no standby: no promotion or drain there.
+    let chain = if architecture == "active-active" {
+        ""
+    } else {
+        "promotion = \"10s\"\n\n[failover.drain]\nwait = false\n"
+    };
     format!(
         r#"
 name = "mechanism"
@@ -611,18 +617,14 @@ mode = "async"
 
 {extra}
 
-[failover]
-mode = "automatic"
-promotion = "10s"
-
 [failover.health_check]
 interval = "10s"
 timeout = "1s"
 threshold = 3
 
-[failover.drain]
-wait = false
-
+[failover]
+mode = "automatic"
+{chain}
 [failover.dns]
 ttl = "0s"
 "#

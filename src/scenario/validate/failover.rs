@@ -70,6 +70,30 @@ pub(super) fn failover(
             "the (first) monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
         );
     }
+    if aa && !hybrid {
+        // No standby is promoted in active-active: the load balancer moves
+        // clients to the other active sites. These keys would do nothing.
+        let set = [
+            ("promotion", f.promotion.is_some()),
+            ("drain", f.drain.wait.is_some() || f.drain.timeout.is_some()),
+            ("fencing", f.fencing.is_some()),
+            ("rejoin", f.rejoin.is_some()),
+        ];
+        for (key, given) in set {
+            if given {
+                c.fail(
+                    fp.key(key),
+                    format!("{key} has no effect in active-active (no standby is promoted: the load balancer moves clients to the other active sites); remove it"),
+                );
+            }
+        }
+        if f.mode == FailoverModeName::Manual {
+            c.fail(
+                fp.key("mode"),
+                "active-active fails over by routing, with no operator step: use mode = \"automatic\"",
+            );
+        }
+    }
     let fencing = match (f.fencing.unwrap_or(FencingName::Stonith), &f.witness) {
         (FencingName::QuorumWitness, Some(w)) => match c.site(fp.key("witness"), w, datacenters) {
             Some(w) if Some(w) == primary => {
