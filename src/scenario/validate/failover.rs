@@ -70,24 +70,35 @@ pub(super) fn failover(
             "the (first) monitor must not run in the primary's datacenter: an outage there would take the monitor down too and nothing would fail over; use a standby or a third (witness) datacenter",
         );
     }
-    if aa && !hybrid {
-        // No standby is promoted in active-active: the load balancer moves
-        // clients to the other active sites. These keys would do nothing.
+    if aa {
+        // Active-active promotes no standby (the load balancer moves clients
+        // to the other active sites); hybrid fences its region by taking it
+        // out of rotation and needs no rejoin. These keys would do nothing.
         let set = [
-            ("promotion", f.promotion.is_some()),
-            ("drain", f.drain.wait.is_some() || f.drain.timeout.is_some()),
+            ("promotion", !hybrid && f.promotion.is_some()),
+            (
+                "drain",
+                !hybrid && (f.drain.wait.is_some() || f.drain.timeout.is_some()),
+            ),
             ("fencing", f.fencing.is_some()),
+            ("witness", f.witness.is_some()),
             ("rejoin", f.rejoin.is_some()),
         ];
+        let design = if hybrid { "hybrid" } else { "active-active" };
+        let why = if hybrid {
+            "the active region leaves rotation as a whole and returns through failback"
+        } else {
+            "no standby is promoted: the load balancer moves clients to the other active sites"
+        };
         for (key, given) in set {
             if given {
                 c.fail(
                     fp.key(key),
-                    format!("{key} has no effect in active-active (no standby is promoted: the load balancer moves clients to the other active sites); remove it"),
+                    format!("{key} has no effect in {design} ({why}); remove it"),
                 );
             }
         }
-        if f.mode == FailoverModeName::Manual {
+        if f.mode == FailoverModeName::Manual && !hybrid {
             c.fail(
                 fp.key("mode"),
                 "active-active fails over by routing, with no operator step: use mode = \"automatic\"",
