@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use crate::base::time::{NANOS_PER_SEC, SimTime};
 use crate::model::{Scenario, SiteId};
-use crate::sim::event::{Conn, Event};
+use crate::sim::event::{ConnKind, Event};
 use crate::sim::trace::{Note, SiteStatus, Trace};
 use crate::sim::world::Phase;
 
@@ -41,27 +41,27 @@ pub fn event_name(e: &Event) -> &'static str {
         // Standby streams and peer streams are one mechanism; the log keeps
         // the names users know for each.
         Event::Delivered {
-            conn: Conn::Standby(_),
+            kind: ConnKind::Standby,
             ..
         } => "segment_delivered",
         Event::Confirmed {
-            conn: Conn::Standby(_),
+            kind: ConnKind::Standby,
             ..
         } => "ack_delivered",
         Event::Reconnect {
-            conn: Conn::Standby(_),
+            kind: ConnKind::Standby,
             ..
         } => "stream_reconnected",
         Event::Delivered {
-            conn: Conn::Peer(_),
+            kind: ConnKind::Peer,
             ..
         } => "peer_delivered",
         Event::Confirmed {
-            conn: Conn::Peer(_),
+            kind: ConnKind::Peer,
             ..
         } => "peer_acked",
         Event::Reconnect {
-            conn: Conn::Peer(_),
+            kind: ConnKind::Peer,
             ..
         } => "peer_reconnected",
         Event::HealthCheckDue { .. } => "health_check_due",
@@ -103,10 +103,10 @@ pub fn secs_text(t: SimTime) -> String {
     format!("{}.{:09}", t.0 / NANOS_PER_SEC, t.0 % NANOS_PER_SEC)
 }
 
-fn conn_text(c: Conn) -> String {
-    match c {
-        Conn::Standby(i) => format!("stream={i}"),
-        Conn::Peer(p) => format!("peer={p}"),
+fn conn_text(kind: ConnKind, index: u16) -> String {
+    match kind {
+        ConnKind::Standby => format!("stream={index}"),
+        ConnKind::Peer => format!("peer={index}"),
     }
 }
 
@@ -125,11 +125,22 @@ pub fn event_log<'a>(s: &'a Scenario, trace: &Trace) -> Vec<LogRow<'a>> {
         .map(|e| {
             let mut d = String::new();
             match e.event {
-                Event::Delivered { conn, epoch, to } | Event::Confirmed { conn, epoch, to } => {
-                    let _ = write!(d, "{} epoch={epoch} to={to}", conn_text(conn));
+                Event::Delivered {
+                    kind,
+                    conn,
+                    epoch,
+                    to,
                 }
-                Event::Reconnect { conn, epoch } => {
-                    let _ = write!(d, "{} epoch={epoch}", conn_text(conn));
+                | Event::Confirmed {
+                    kind,
+                    conn,
+                    epoch,
+                    to,
+                } => {
+                    let _ = write!(d, "{} epoch={epoch} to={to}", conn_text(kind, conn));
+                }
+                Event::Reconnect { kind, conn, epoch } => {
+                    let _ = write!(d, "{} epoch={epoch}", conn_text(kind, conn));
                 }
                 Event::ProbeArrived { sent } => {
                     let _ = write!(d, "sent_s={}", secs_text(sent));

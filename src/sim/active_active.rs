@@ -264,19 +264,17 @@ impl World<'_> {
         }
         // Every write draws its key too, accepted or not (common random numbers).
         let super::workload::Arrival {
-            group, site, size, ..
+            group,
+            site,
+            size,
+            gray_draw,
         } = self.arrive();
         let key = self.draw_key();
         self.metrics.count_arrival();
-        if !self.serving(site) {
-            self.metrics.writes_failed += 1;
-            return;
-        }
-        let Some(wait) = self.admit(site) else {
-            self.metrics.count_shed();
+        let serving = self.serving(site);
+        let Some(wait) = self.admit_write(site, serving, gray_draw) else {
             return;
         };
-        self.metrics.writes += 1;
         self.detect_conflict(site, key);
         let now = self.now;
         let m = self.multi();

@@ -146,7 +146,23 @@ impl World<'_> {
         }
     }
 
+    /// The sending site of `c`: the primary, or the peer stream's origin.
+    #[inline]
+    fn sender(&self, c: Conn) -> SiteId {
+        match c {
+            Conn::Standby(_) => self.primary,
+            Conn::Peer(p) => {
+                self.multi
+                    .as_deref()
+                    .expect("peers")
+                    .peer_ends(p as usize)
+                    .0
+            }
+        }
+    }
+
     /// The sender may send: a serving primary, or an origin site that is up.
+    #[inline]
     fn sender_serving(&self, c: Conn) -> bool {
         match c {
             Conn::Standby(_) => self.primary_serving(),
@@ -155,8 +171,9 @@ impl World<'_> {
     }
 
     /// Sends writes `(shipped, to]` on `c` as one message of `bytes`.
+    #[inline]
     pub(super) fn send_writes(&mut self, c: Conn, to: u64, bytes: f64) {
-        let (sender, _) = self.ends(c);
+        let sender = self.sender(c);
         let conn = self.connection(c).expect("connection");
         let (link, epoch) = (conn.link, conn.epoch);
         let spec = &self.scenario.links[link];
@@ -169,13 +186,21 @@ impl World<'_> {
                     self.metrics.cross_region_bytes += bytes;
                 }
                 self.connection_mut(c).expect("connection").sent(t.sent, to);
-                self.schedule(t.arrival, Event::Delivered { conn: c, epoch, to });
+                let (kind, conn) = c.parts();
+                let event = Event::Delivered {
+                    kind,
+                    conn,
+                    epoch,
+                    to,
+                };
+                self.schedule(t.arrival, event);
             }
             Err(e) => self.reset_connection(c, e),
         }
     }
 
     /// The receiver of `c` confirms writes up to `to` to the sender.
+    #[inline]
     pub(super) fn send_confirmation(&mut self, c: Conn, to: u64) {
         let (_, receiver) = self.ends(c);
         let conn = self.connection(c).expect("connection");
@@ -186,7 +211,16 @@ impl World<'_> {
             .network
             .send_stream(spec, link, receiver, self.now, bytes, &mut self.rng.network)
         {
-            Ok(t) => self.schedule(t.arrival, Event::Confirmed { conn: c, epoch, to }),
+            Ok(t) => {
+                let (kind, conn) = c.parts();
+                let event = Event::Confirmed {
+                    kind,
+                    conn,
+                    epoch,
+                    to,
+                };
+                self.schedule(t.arrival, event);
+            }
             Err(e) => self.reset_connection(c, e),
         }
     }
@@ -197,7 +231,7 @@ impl World<'_> {
     pub(super) fn reset_connection(&mut self, c: Conn, why: Undelivered) {
         let epoch = self.next_epoch();
         let resume_from = self.applied_over(c);
-        let (sender, _) = self.ends(c);
+        let sender = self.sender(c);
         let now = self.now;
         let conn = self.connection_mut(c).expect("connection");
         conn.reset(epoch, resume_from);
@@ -207,7 +241,8 @@ impl World<'_> {
         if let Undelivered::AttemptsExhausted { gave_up_after } = why {
             // The sender notices the dead connection and reconnects.
             let retry = gave_up_after + spec.retransmit_timeout;
-            self.schedule_in(retry, Event::Reconnect { conn: c, epoch });
+            let (kind, conn) = c.parts();
+            self.schedule_in(retry, Event::Reconnect { kind, conn, epoch });
         }
     }
 
@@ -257,15 +292,24 @@ impl World<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn on_delivered(&mut self, c: Conn, epoch: u32, to: u64) {
-        let Some(conn) = self.connection_mut(c) else {
-            return;
+        // One lookup for the connection and its receiver (the hot path).
+        let (counts, receiver) = match c {
+            Conn::Standby(i) => match self.streams.get_mut(i as usize) {
+                Some(s) => (s.conn.receive(epoch, to), s.dest),
+                None => return,
+            },
+            Conn::Peer(p) => {
+                let m = self.multi.as_deref_mut().expect("peers");
+                let (_, dest) = m.peer_ends(p as usize);
+                match m.peer_conn_mut(p as usize) {
+                    Some(conn) => (conn.receive(epoch, to), dest),
+                    None => return,
+                }
+            }
         };
-        if !conn.receive(epoch, to) {
-            return;
-        }
-        let (_, receiver) = self.ends(c);
-        if !self.sites[receiver].is_up() {
+        if !counts || !self.sites[receiver].is_up() {
             return;
         }
         match c {
@@ -274,6 +318,7 @@ impl World<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn on_confirmed(&mut self, c: Conn, epoch: u32, to: u64) {
         let serving = self.sender_serving(c);
         let Some(conn) = self.connection_mut(c) else {

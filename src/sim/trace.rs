@@ -13,7 +13,7 @@
 use crate::metrics::recorder::Incident;
 use crate::model::SiteId;
 
-use super::event::{Conn, Event};
+use super::event::{ConnKind, Event};
 use super::world::{Phase, World};
 use crate::base::time::{SimDuration, SimTime};
 
@@ -246,17 +246,20 @@ impl World<'_> {
         let (site, ignored) = match event {
             Event::WriteArrived | Event::ShipTick | Event::ProbeArrived { .. } => (primary, false),
             Event::Delivered {
-                conn: Conn::Standby(i),
+                kind: ConnKind::Standby,
+                conn: i,
                 epoch,
                 ..
             }
             | Event::Confirmed {
-                conn: Conn::Standby(i),
+                kind: ConnKind::Standby,
+                conn: i,
                 epoch,
                 ..
             }
             | Event::Reconnect {
-                conn: Conn::Standby(i),
+                kind: ConnKind::Standby,
+                conn: i,
                 epoch,
             } => stream(i, Some(epoch)),
             Event::HealthCheckDue { .. } => (monitor, false),
@@ -285,15 +288,15 @@ impl World<'_> {
             | Event::GlbSiteCheckDue { .. }
             | Event::RoutesPublished { .. }
             | Event::Delivered {
-                conn: Conn::Peer(_),
+                kind: ConnKind::Peer,
                 ..
             }
             | Event::Confirmed {
-                conn: Conn::Peer(_),
+                kind: ConnKind::Peer,
                 ..
             }
             | Event::Reconnect {
-                conn: Conn::Peer(_),
+                kind: ConnKind::Peer,
                 ..
             }
             | Event::ClientsSwitched => (None, false),
@@ -313,7 +316,8 @@ impl World<'_> {
         };
         let delivery = match event {
             Event::Delivered {
-                conn: Conn::Standby(i),
+                kind: ConnKind::Standby,
+                conn: i,
                 to,
                 ..
             } if !ignored => {
@@ -360,7 +364,7 @@ impl World<'_> {
                 };
             }
             Event::Delivered {
-                conn: Conn::Standby(_),
+                kind: ConnKind::Standby,
                 ..
             } => {
                 if let Some((dest, applied, oldest)) = before.delivery {

@@ -174,7 +174,10 @@ impl World<'_> {
             gray_draw,
             size,
         } = self.arrive();
-        self.metrics.count_arrival();
+        if self.capacity_limited {
+            // Sheds of aggregate periods scale with arrivals (none without a capacity).
+            self.metrics.count_arrival();
+        }
         if Some(site) == self.failover.rogue && self.sites[site].is_up() {
             // An unfenced old primary accepts the write; nobody will ever have it.
             self.metrics.writes += 1;
@@ -183,20 +186,38 @@ impl World<'_> {
                 .record_write_latency(self.clients.rtt[group as usize][site]);
             return;
         }
-        if site != self.primary || !self.primary_serving() {
-            self.metrics.writes_failed += 1;
-            return;
+        let serving = site == self.primary && self.primary_serving();
+        if let Some(wait) = self.admit_write(site, serving, gray_draw) {
+            self.commit_write(group, size, wait);
         }
-        if gray_draw < self.sites[site].gray_write {
+    }
+
+    /// Write admission, the same in every architecture: a write to a site
+    /// that does not serve, or that a gray failure makes fail, is refused;
+    /// one beyond the site's capacity is shed (or queued: its wait is
+    /// returned); the rest are accepted and counted.
+    #[inline(always)]
+    pub(super) fn admit_write(
+        &mut self,
+        site: SiteId,
+        serving: bool,
+        gray_draw: f64,
+    ) -> Option<SimDuration> {
+        if !serving || gray_draw < self.sites[site].gray_write {
             self.metrics.writes_failed += 1;
-            return;
+            return None;
         }
-        let Some(wait) = self.admit(site) else {
-            self.metrics.count_shed();
-            return;
+        let wait = if self.capacity_limited {
+            let Some(wait) = self.admit(site) else {
+                self.metrics.count_shed();
+                return None;
+            };
+            wait
+        } else {
+            SimDuration::ZERO
         };
         self.metrics.writes += 1;
-        self.commit_write(group, size, wait);
+        Some(wait)
     }
 
     /// Points every client's next DNS refresh at `target`, from `updated_at`.

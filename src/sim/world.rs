@@ -9,7 +9,7 @@ use crate::model::{Scenario, SiteId};
 use super::active_active::Multi;
 use super::admission::Admission;
 use super::alerts::Monitoring;
-use super::event::Event;
+use super::event::{Conn, Event};
 use super::health::Checks;
 use super::horizon::Horizon;
 use super::network::Network;
@@ -128,6 +128,8 @@ pub struct World<'s> {
     pub grays: Vec<(u16, SiteId)>,
     /// Per site: requests admitted against its capacity.
     pub admission: Vec<Admission>,
+    /// Some site has a capacity (else admission and arrival counts are skipped).
+    pub capacity_limited: bool,
     /// `Some` for active-active scenarios: routing, peers, keys.
     pub multi: Option<Box<Multi>>,
 }
@@ -211,6 +213,10 @@ impl<'s> World<'s> {
             next_ship_tick: SimTime::ZERO,
             next_write_at: SimTime::ZERO,
             admission: Admission::for_sites(scenario),
+            capacity_limited: scenario
+                .datacenters
+                .iter()
+                .any(|d| d.capacity_per_s.is_some()),
             multi: scenario
                 .active_active
                 .as_ref()
@@ -317,9 +323,21 @@ impl<'s> World<'s> {
             Event::WriteArrived if self.multi.is_some() => self.on_aa_write_arrived(),
             Event::WriteArrived => self.on_write_arrived(),
             Event::ShipTick => self.on_ship_tick(),
-            Event::Delivered { conn, epoch, to } => self.on_delivered(conn, epoch, to),
-            Event::Confirmed { conn, epoch, to } => self.on_confirmed(conn, epoch, to),
-            Event::Reconnect { conn, epoch } => self.on_reconnect(conn, epoch),
+            Event::Delivered {
+                kind,
+                conn,
+                epoch,
+                to,
+            } => self.on_delivered(Conn::new(kind, conn), epoch, to),
+            Event::Confirmed {
+                kind,
+                conn,
+                epoch,
+                to,
+            } => self.on_confirmed(Conn::new(kind, conn), epoch, to),
+            Event::Reconnect { kind, conn, epoch } => {
+                self.on_reconnect(Conn::new(kind, conn), epoch)
+            }
             Event::HealthCheckDue { plan } => self.on_health_check_due(plan),
             Event::ProbeArrived { sent } => self.on_probe_arrived(sent),
             Event::CheckCompleted { ok } => self.on_check_completed(ok),

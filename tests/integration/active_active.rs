@@ -271,10 +271,10 @@ fn active_active_rto_has_no_promotion_step() {
         "mode = \"automatic\"",
         "mode = \"automatic\"\npromotion = \"10m\"",
     );
-    let err = drsim::scenario::parse("aa.toml", &promoted)
-        .err()
-        .expect("promotion has no effect in active-active")
-        .to_string();
+    let err = match drsim::scenario::parse("aa.toml", &promoted) {
+        Ok(_) => panic!("promotion has no effect in active-active: must be refused"),
+        Err(e) => e.to_string(),
+    };
     assert!(
         err.contains("failover.promotion: promotion has no effect in active-active"),
         "{err}"
