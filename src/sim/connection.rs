@@ -334,3 +334,70 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The connection's bookkeeping on its own, against the documented
+    //! semantics (docs/scenarios.md, "What a failed primary loses"): in-order
+    //! deliveries, epochs that void old messages, and the cut at a sender's
+    //! failure that keeps only what had fully left it.
+
+    use super::*;
+
+    fn at(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+
+    #[test]
+    fn deliveries_count_in_order_within_their_epoch() {
+        let mut c = Connection::open(0, 7, 10);
+        assert_eq!((c.shipped, c.acked, c.landing_to()), (10, 10, 10));
+        c.sent(at(1), 12);
+        c.sent(at(2), 15);
+        assert_eq!(c.landing_to(), 15);
+        // Another epoch's delivery is ignored and leaves the queue alone.
+        assert!(!c.receive(6, 12));
+        assert!(c.receive(7, 12));
+        assert!(c.receive(7, 15));
+    }
+
+    #[test]
+    fn a_cut_keeps_only_the_messages_that_had_left() {
+        let mut c = Connection::open(0, 1, 0);
+        c.sent(at(1), 3);
+        c.sent(at(5), 8); // still leaving the sender at t = 4
+        c.sent(at(6), 9);
+        assert_eq!(c.cut_at(at(4), 0), 3, "only the first had left");
+        assert_eq!(c.landing_to(), 3);
+        assert!(c.receive(1, 3));
+        assert!(!c.receive(1, 8), "left after the failure: void");
+        // A cut before anything left: the receiver keeps what it had.
+        let mut d = Connection::open(0, 2, 4);
+        d.sent(at(3), 6);
+        assert_eq!(d.cut_at(at(2), 4), 4);
+    }
+
+    #[test]
+    fn a_reset_voids_everything_in_flight_and_resumes_from_the_receiver() {
+        let mut c = Connection::open(0, 1, 0);
+        c.sent(at(1), 5);
+        c.cut_at(at(0), 0);
+        c.reset(2, 3);
+        assert!(!c.connected);
+        assert_eq!((c.epoch, c.shipped, c.landing_to()), (2, 3, 3));
+        assert!(!c.receive(1, 5), "the old epoch's delivery is void");
+        c.reopen(3);
+        assert!(c.connected);
+        c.sent(at(2), 7);
+        assert_eq!(c.landing_to(), 7, "the new connection is not cut");
+        assert!(c.receive(2, 7));
+    }
+
+    #[test]
+    fn catching_up_moves_shipped_and_acked_together() {
+        let mut c = Connection::open(0, 1, 2);
+        c.void_in_flight(2);
+        c.caught_up(40);
+        assert_eq!((c.shipped, c.acked, c.epoch), (40, 40, 2));
+    }
+}
