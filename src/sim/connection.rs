@@ -186,14 +186,7 @@ impl World<'_> {
                     self.metrics.cross_region_bytes += bytes;
                 }
                 self.connection_mut(c).expect("connection").sent(t.sent, to);
-                let (kind, conn) = c.parts();
-                let event = Event::Delivered {
-                    kind,
-                    conn,
-                    epoch,
-                    to,
-                };
-                self.schedule(t.arrival, event);
+                self.schedule(t.arrival, Event::delivered(c, epoch, to));
             }
             Err(e) => self.reset_connection(c, e),
         }
@@ -211,16 +204,7 @@ impl World<'_> {
             .network
             .send_stream(spec, link, receiver, self.now, bytes, &mut self.rng.network)
         {
-            Ok(t) => {
-                let (kind, conn) = c.parts();
-                let event = Event::Confirmed {
-                    kind,
-                    conn,
-                    epoch,
-                    to,
-                };
-                self.schedule(t.arrival, event);
-            }
+            Ok(t) => self.schedule(t.arrival, Event::confirmed(c, epoch, to)),
             Err(e) => self.reset_connection(c, e),
         }
     }
@@ -241,8 +225,7 @@ impl World<'_> {
         if let Undelivered::AttemptsExhausted { gave_up_after } = why {
             // The sender notices the dead connection and reconnects.
             let retry = gave_up_after + spec.retransmit_timeout;
-            let (kind, conn) = c.parts();
-            self.schedule_in(retry, Event::Reconnect { kind, conn, epoch });
+            self.schedule_in(retry, Event::reconnect(c, epoch));
         }
     }
 

@@ -40,6 +40,36 @@ impl Conn {
     }
 }
 
+impl Event {
+    /// Writes up to `to` of connection `c` (epoch `epoch`) reach its receiver.
+    pub fn delivered(c: Conn, epoch: u32, to: u64) -> Event {
+        let (kind, conn) = c.parts();
+        Event::Delivered {
+            kind,
+            conn,
+            epoch,
+            to,
+        }
+    }
+
+    /// The receiver's confirmation up to `to` reaches the sender of `c`.
+    pub fn confirmed(c: Conn, epoch: u32, to: u64) -> Event {
+        let (kind, conn) = c.parts();
+        Event::Confirmed {
+            kind,
+            conn,
+            epoch,
+            to,
+        }
+    }
+
+    /// Connection `c` reconnects after exhausting its retransmissions.
+    pub fn reconnect(c: Conn, epoch: u32) -> Event {
+        let (kind, conn) = c.parts();
+        Event::Reconnect { kind, conn, epoch }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
     /// A client issues a write (the Poisson arrival process).
