@@ -197,6 +197,26 @@ fn active_active_aggregate_writes_agree_with_per_write_simulation() {
     );
 }
 
+/// The hybrid tests' three sites: two active in `east`, a standby region `west`.
+const HYBRID_SITES: &str = r#"[[datacenters]]
+id = "east-1"
+region = "east"
+lat = 39.0
+lon = -77.0
+
+[[datacenters]]
+id = "east-2"
+region = "east"
+lat = 40.0
+lon = -83.0
+
+[[datacenters]]
+id = "west-1"
+region = "west"
+lat = 53.3
+lon = -6.3
+"#;
+
 /// The bundled hybrid design in miniature: two active sites in one region, a
 /// standby region; both active sites fail together every other day (a
 /// regional disaster) and the design fails over across regions, then back
@@ -217,24 +237,7 @@ jitter = {{ dist = "lognormal", median = "1ms", sigma = 0.5 }}
 loss = 0.001
 bandwidth = "100Mbps"
 
-[[datacenters]]
-id = "east-1"
-region = "east"
-lat = 39.0
-lon = -77.0
-
-[[datacenters]]
-id = "east-2"
-region = "east"
-lat = 40.0
-lon = -83.0
-
-[[datacenters]]
-id = "west-1"
-region = "west"
-lat = 53.3
-lon = -6.3
-
+{HYBRID_SITES}
 [topology]
 active = ["east-1", "east-2"]
 standbys = ["west-1"]
@@ -387,7 +390,8 @@ fn active_active_horizon_runs_are_deterministic() {
 /// write); windows 3,600.324 s and 3,600.254 s.
 #[test]
 fn hybrid_region_disaster_loses_what_the_cut_held_back() {
-    let text = r#"
+    let text = format!(
+        r#"
 name = "hybrid-lost-writes"
 architecture = "hybrid"
 
@@ -395,24 +399,7 @@ architecture = "hybrid"
 duration = "6h"
 mode = "horizon"
 
-[[datacenters]]
-id = "east-1"
-region = "east"
-lat = 39.0
-lon = -77.0
-
-[[datacenters]]
-id = "east-2"
-region = "east"
-lat = 40.0
-lon = -83.0
-
-[[datacenters]]
-id = "west-1"
-region = "west"
-lat = 53.3
-lon = -6.3
-
+{HYBRID_SITES}
 [[links]]
 between = ["east-1", "east-2"]
 latency = "2ms"
@@ -474,7 +461,8 @@ kind = "region-outage"
 region = "east"
 at = "3h"
 duration = "1h"
-"#;
+"#
+    );
     for aggregate in [true, false] {
         let text = if aggregate {
             text.to_string()
